@@ -1,0 +1,41 @@
+"""Run NeuroCore blueprints as Dagster jobs, with flowengine's results."""
+
+from neurocore_dagster.blueprint import Blueprint, load_blueprint
+from neurocore_dagster.dagster_layer.job import build_job
+from neurocore_dagster.dagster_layer.translator import BlueprintTranslator, TranslatorSettings
+from neurocore_dagster.errors import (
+    BlueprintError,
+    BlueprintIssue,
+    ExecutionError,
+    NeuroCoreDagsterError,
+    SkillError,
+)
+from neurocore_dagster.runs import (
+    BlueprintRun,
+    execute_blueprint,
+    final_context,
+    run_config,
+)
+from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
+
+__all__ = [
+    "AsyncSkill",
+    "Blueprint",
+    "BlueprintError",
+    "BlueprintIssue",
+    "BlueprintRun",
+    "BlueprintTranslator",
+    "ExecutionError",
+    "NeuroCoreDagsterError",
+    "Skill",
+    "SkillError",
+    "SkillMeta",
+    "SkillRegistry",
+    "TranslatorSettings",
+    "build_job",
+    "discover_skills",
+    "execute_blueprint",
+    "final_context",
+    "load_blueprint",
+    "run_config",
+]

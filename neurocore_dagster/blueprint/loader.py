@@ -1,0 +1,111 @@
+"""Load a blueprint file into a :class:`Blueprint`, or say exactly what is wrong."""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
+from neurocore_dagster.errors import BlueprintError, BlueprintIssue, Loc, issue
+
+
+def load_blueprint(path: str | Path) -> Blueprint:
+    """Read, parse and validate a blueprint file.
+
+    Raises :class:`BlueprintError` listing every problem with file, line and key path.
+    """
+    file = Path(path)
+    document = read_yaml_file(file)
+    return blueprint_from_data(document.data, document.source)
+
+
+def blueprint_from_data(data: Any, source: SourceMap) -> Blueprint:
+    """Validate parsed YAML data; issues are located with ``source``."""
+    if not isinstance(data, dict):
+        raise BlueprintError([source.locate(issue(
+            "document.not_mapping", f"a blueprint is a YAML mapping, not {_kind(data)}",
+            input=data, expected="keys name, components, flow"))])
+    try:
+        blueprint = Blueprint.model_validate(data)
+    except ValidationError as exc:
+        raise BlueprintError([source.locate(i) for i in issues_from_validation(exc)]) from None
+    return blueprint.with_source(source)
+
+
+def issues_from_validation(error: ValidationError, root: type[BaseModel] = Blueprint,
+                           prefix: Loc = ()) -> list[BlueprintIssue]:
+    """Turn pydantic's errors into issues (semantic ones carry their own list)."""
+    found: list[BlueprintIssue] = []
+    for detail in error.errors(include_url=False):
+        loc: Loc = tuple(detail["loc"])
+        ctx = detail.get("ctx") or {}
+        if detail["type"] == "blueprint.semantic" and "issues" in ctx:
+            for inner in ctx["issues"]:
+                found.append(BlueprintIssue(
+                    type=inner.type, msg=inner.msg, loc=(*prefix, *loc, *inner.loc),
+                    input=inner.input, expected=inner.expected, has_input=inner.has_input))
+            continue
+        found.append(_from_pydantic(detail, root, prefix, loc))
+    return found
+
+
+def _from_pydantic(detail: Any, root: type[BaseModel], prefix: Loc, loc: Loc) -> BlueprintIssue:
+    kind = detail["type"]
+    full = (*prefix, *loc)
+    if kind == "extra_forbidden":
+        keys = _valid_keys(root, loc[:-1])
+        return issue("key.unknown", f"unknown key {loc[-1]!r}", full, input=loc[-1],
+                     expected=f"one of: {', '.join(keys)}" if keys else None)
+    if kind == "missing":
+        return issue("key.missing", f"required key {loc[-1]!r} is missing", full)
+    ctx = detail.get("ctx") or {}
+    expected = ctx.get("expected")
+    message = detail["msg"]
+    if kind == "string_type" and isinstance(detail.get("input"), bool | int | float):
+        message += " (YAML reads yes/no/on/off and bare numbers as non-strings: quote it)"
+    return issue(f"value.{kind}", message, full, input=detail.get("input"),
+                 expected=str(expected) if expected is not None else None)
+
+
+def _valid_keys(root: type[BaseModel], loc: Loc) -> list[str]:
+    target: Any = root
+    for segment in loc:
+        target = _unwrap(target)
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            field = target.model_fields.get(str(segment))
+            if field is None:
+                return []
+            target = field.annotation
+        elif isinstance(segment, int) or typing.get_origin(target) is dict:
+            args = typing.get_args(target)
+            target = args[-1] if args else Any
+        else:
+            return []
+    target = _unwrap(target)
+    if isinstance(target, type) and issubclass(target, BaseModel):
+        return list(target.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip ``X | None`` and ``list[X]`` down to ``X``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if origin in (typing.Union, types.UnionType) and len(args) == 1:
+            annotation = args[0]
+        elif origin is list and args:
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "an empty document"
+    return {list: "a list", str: "a string"}.get(type(value), f"a {type(value).__name__}")

@@ -1,0 +1,129 @@
+"""The blueprint document model.
+
+Field for field the same documents NeuroCore and flowengine accept, with two
+differences a user can rely on: unknown keys are errors (a typo never vanishes
+silently), and every reference, condition and graph shape is checked when the
+model is built, not when a run reaches it. The ``approval:`` step shorthand is
+expanded before validation, so ``Blueprint.model_validate`` and
+:func:`~neurocore_dagster.load_blueprint` accept the same documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flowengine.agent.meta import IOFieldSpec
+from flowengine.config.schema import (
+    ComponentConfig,
+    FlowSettings,
+    GraphEdgeConfig,
+    GraphNodeConfig,
+    StepConfig,
+)
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic_core import PydanticCustomError
+
+from neurocore_dagster.blueprint.source import SourceMap
+from neurocore_dagster.blueprint.sugar import expand_approval_steps
+
+FlowType = Literal["sequential", "conditional", "graph"]
+ErrorPolicy = Literal["fail", "skip", "continue"]
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+class Settings(FlowSettings):
+    """flowengine's ``FlowSettings``, every field and range, with unknown keys refused."""
+
+    model_config = _FORBID
+
+
+class Component(ComponentConfig):
+    """A named instance of a skill; ``type`` is the skill name in the registry."""
+
+    model_config = _FORBID
+    name: str = Field(..., min_length=1, description="Component name, unique in the blueprint")
+    type: str = Field(..., min_length=1, description="Skill name")
+
+
+class Step(StepConfig):
+    model_config = _FORBID
+
+
+class Node(GraphNodeConfig):
+    model_config = _FORBID
+    id: str = Field(..., min_length=1, description="Unique node id within the graph")
+    max_visits: int | None = Field(
+        default=None,
+        ge=1,
+        description="Max executions in cyclic graphs (None = use flow max_iterations)",
+    )
+
+
+class Edge(GraphEdgeConfig):
+    model_config = _FORBID
+
+
+class FieldSpec(IOFieldSpec):
+    """A declared flow input or output (type, required, default, description)."""
+
+    model_config = _FORBID
+
+
+class Flow(BaseModel):
+    model_config = _FORBID
+
+    type: FlowType = "sequential"
+    settings: Settings = Field(default_factory=Settings)
+    steps: list[Step] | None = None
+    nodes: list[Node] | None = None
+    edges: list[Edge] | None = None
+
+
+class Blueprint(BaseModel):
+    """A NeuroCore blueprint: components (skill instances) wired by a flow."""
+
+    model_config = _FORBID
+
+    name: str = Field(..., min_length=1)
+    version: str = "1.0"
+    description: str | None = None
+    inputs: dict[str, FieldSpec] = Field(default_factory=dict)
+    outputs: dict[str, FieldSpec] = Field(default_factory=dict)
+    components: list[Component] = Field(..., min_length=1)
+    flow: Flow
+
+    _source: SourceMap = PrivateAttr(default_factory=SourceMap)
+
+    @property
+    def source(self) -> SourceMap:
+        """Where the blueprint was written (file and key lines); empty when built in code."""
+        return self._source
+
+    def with_source(self, source: SourceMap) -> Blueprint:
+        """Attach the file and key lines this blueprint was read from."""
+        self._source = source
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_sugar(cls, data: Any) -> Any:
+        return expand_approval_steps(data)
+
+    @model_validator(mode="after")
+    def _check_semantics(self) -> Blueprint:
+        from neurocore_dagster.blueprint.checks import semantic_issues
+
+        issues = semantic_issues(self)
+        if issues:
+            summary = "; ".join(f"{'.'.join(map(str, i.loc))}: {i.msg}" for i in issues)
+            raise PydanticCustomError(
+                "blueprint.semantic", "{summary}", {"summary": summary, "issues": issues}
+            )
+        return self
+
+    def component(self, name: str) -> Component:
+        for component in self.components:
+            if component.name == name:
+                return component
+        raise KeyError(name)

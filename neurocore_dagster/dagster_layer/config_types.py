@@ -1,0 +1,77 @@
+"""JSON Schema (a skill's ``config_schema``) as Dagster config fields.
+
+Types map as string -> String, integer -> Int, number -> Float, boolean -> Bool,
+string enum -> Enum, array -> list of its item type, object with properties ->
+nested fields, other objects and untyped values -> Any. A value written in a
+file becomes the field's default (so the launchpad shows it and run config can
+override it key by key); a key the schema requires and no file sets is required
+run config. Unless the schema says ``additionalProperties: false``, keys it
+does not list are accepted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+_SCALARS: dict[str, Any] = {"string": dg.String, "integer": dg.Int, "number": dg.Float,
+                            "boolean": dg.Bool}
+_NO_DEFAULT = object()
+
+
+def config_field(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> dg.Field:
+    """The config field of a whole component: its schema's properties with file values."""
+    config_type = _object_type(schema, values, name)
+    if _any_required(schema, values):
+        return dg.Field(config_type, is_required=True, description=schema.get("description"))
+    return dg.Field(config_type, description=schema.get("description"))
+
+
+def _any_required(schema: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    props = schema.get("properties", {})
+    return any(key not in values and "default" not in props.get(key, {})
+               for key in schema.get("required", []))
+
+
+def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> Any:
+    props: Mapping[str, Any] = schema.get("properties", {}) or {}
+    required = set(schema.get("required", []))
+    fields: dict[str, dg.Field] = {}
+    for key, prop in props.items():
+        default = values.get(key, prop.get("default", _NO_DEFAULT))
+        fields[key] = _field(prop, default, key in required, f"{name}__{key}")
+    for key, value in values.items():
+        if key not in fields:
+            fields[key] = dg.Field(dg.Any, is_required=False, default_value=value)
+    if schema.get("additionalProperties") is False:
+        return dg.Shape(fields)
+    return dg.Permissive(fields)
+
+
+def _field(prop: Mapping[str, Any], default: Any, required: bool, name: str) -> dg.Field:
+    config_type = _type_of(prop, default if isinstance(default, dict) else {}, name)
+    description = prop.get("description")
+    if default is _NO_DEFAULT:
+        return dg.Field(config_type, is_required=required, description=description)
+    if default is None:
+        return dg.Field(dg.Noneable(config_type), is_required=False, default_value=None,
+                        description=description)
+    return dg.Field(config_type, is_required=False, default_value=default, description=description)
+
+
+def _type_of(prop: Mapping[str, Any], nested: Mapping[str, Any], name: str) -> Any:
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        return dg.Any
+    if "enum" in prop and all(isinstance(v, str) for v in prop["enum"]):
+        return dg.Enum(name, [dg.EnumValue(v) for v in prop["enum"]])
+    if kind in _SCALARS:
+        return _SCALARS[kind]
+    if kind == "array":
+        items = prop.get("items")
+        return [_type_of(items, {}, f"{name}__item")] if isinstance(items, dict) else [dg.Any]
+    if kind == "object" and prop.get("properties"):
+        return _object_type(prop, nested, name)
+    return dg.Any

@@ -1,0 +1,122 @@
+"""Storage of context lineages between ops, in files that outlive the process.
+
+An output's value is a lineage: the deltas of the op and of all its ancestors.
+Each delta is written once, by the op that made it; every output stores only
+references to deltas (run id, step key), so a chain of ops stores each value
+once however long the chain. Re-execution loads a parent run's outputs through
+the same references.
+
+Layout (``_paths``) and encoding (``_dump``/``_load``) are kept apart. The base
+folder defaults to ``<instance storage>/neurocore``; set ``base_dir`` to a path
+every step process can reach (a shared volume) when steps run on other machines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from neurocore_dagster.dagster_layer.names import dagster_name
+from neurocore_dagster.runtime.delta import Delta
+
+Lineage = tuple[Delta, ...]
+Ref = tuple[str, str, str]
+
+
+class ContextIOManager(dg.IOManager):
+    def __init__(self, base_dir: Path) -> None:
+        self._root = base_dir
+        self._cache: dict[Path, Delta] = {}
+
+    def handle_output(self, context: dg.OutputContext, obj: Lineage) -> None:
+        root = self._root
+        refs: list[Ref] = []
+        for delta in obj:
+            ref = delta.location
+            if ref is None:
+                ref = (context.run_id, context.step_key, delta_file_name(delta.op))
+                path = delta_path(root, ref)
+                if not path.exists():
+                    _dump(path, delta)
+            refs.append(ref)
+        refs_path = refs_file(root, context.run_id, context.step_key, context.name)
+        _dump(refs_path, refs)
+        context.add_output_metadata({"refs_path": str(refs_path), "deltas": len(refs)})
+
+    def load_input(self, context: dg.InputContext) -> Lineage:
+        upstream = context.upstream_output
+        if upstream is None:
+            raise dg.DagsterInvariantViolationError("context inputs come from an op output")
+        root = self._root
+        refs_path = refs_file(root, upstream.run_id, upstream.step_key, upstream.name)
+        return load_lineage(refs_path, root, self._cache)
+
+
+def delta_file_name(op: str) -> str:
+    digest = hashlib.sha1(op.encode()).hexdigest()[:10]
+    return f"{dagster_name(op)[:60]}-{digest}.delta"
+
+
+def delta_path(root: Path, ref: Ref) -> Path:
+    run_id, step_key, name = ref
+    return root / run_id / step_key / name
+
+
+def refs_file(root: Path, run_id: str, step_key: str, output: str) -> Path:
+    return root / run_id / step_key / f"{output}.refs"
+
+
+def load_lineage(refs_path: Path, root: Path, cache: dict[Path, Delta] | None = None) -> Lineage:
+    """The deltas an output refers to, each tagged with where it is stored."""
+    deltas = []
+    for ref in _load(refs_path):
+        path = delta_path(root, tuple(ref))
+        delta = cache.get(path) if cache is not None else None
+        if delta is None:
+            delta = dataclasses.replace(_load(path), location=tuple(ref))
+            if cache is not None:
+                cache[path] = delta
+        deltas.append(delta)
+    return tuple(deltas)
+
+
+def _dump(path: Path, value: Any) -> None:
+    """Write atomically: a crash never leaves a half-written file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    done = False
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+        done = True
+    finally:
+        if not done:
+            Path(temp).unlink(missing_ok=True)
+
+
+def _load(path: Path) -> Any:
+    with path.open("rb") as stream:
+        return pickle.load(stream)
+
+
+@dg.io_manager(
+    config_schema={"base_dir": dg.Field(dg.Noneable(dg.StringSource), is_required=False,
+                                        default_value=None,
+                                        description="Folder for context deltas; defaults to "
+                                                    "<instance storage>/neurocore.")},
+    description="Stores each op's context delta once; outputs refer to deltas.",
+)
+def context_io_manager(init_context: dg.InitResourceContext) -> ContextIOManager:
+    """``base_dir`` if set, else ``<instance storage directory>/neurocore``."""
+    configured = init_context.resource_config.get("base_dir")
+    if configured:
+        return ContextIOManager(Path(configured))
+    return ContextIOManager(Path(init_context.instance.storage_directory()) / "neurocore")

@@ -1,0 +1,189 @@
+"""Build the Dagster job of one blueprint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.io_manager import context_io_manager
+from neurocore_dagster.dagster_layer.names import dagster_name
+from neurocore_dagster.dagster_layer.ops import (
+    CONTEXT_OUTPUT,
+    UPSTREAM_INPUT,
+    RenderedOp,
+    render_op,
+)
+from neurocore_dagster.dagster_layer.resources import (
+    RUN_RESOURCE_KEY,
+    component_resource,
+    run_inputs_resource,
+)
+from neurocore_dagster.dagster_layer.translator import (
+    BLUEPRINT_TAG,
+    BlueprintTranslator,
+    validate_translator,
+)
+from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.plan.compile import compile_plan
+from neurocore_dagster.plan.model import ExecutionPlan, Route
+from neurocore_dagster.skills.config import ConfigLayer, merge_layers, schema_issues
+from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.project import Project, load_project
+from neurocore_dagster.skills.registry import SkillRegistry
+
+BLUEPRINT_METADATA = "neurocore/blueprint"
+PLAN_METADATA = "neurocore/plan"
+SOURCE_METADATA = "neurocore/source"
+RESERVED_RESOURCE_KEYS = (RUN_RESOURCE_KEY, "io_manager")
+
+
+def build_job(blueprint: Blueprint, registry: SkillRegistry | None = None, *,
+              project_root: str | Path | None = None,
+              translator: BlueprintTranslator | None = None) -> dg.JobDefinition:
+    """The Dagster job that runs ``blueprint`` with flowengine's semantics.
+
+    ``project_root`` (default: the working directory) supplies ``neurocore.yaml``
+    and, when ``registry`` is None, the skills to discover.
+    """
+    project = load_project(project_root)
+    registry = registry if registry is not None else discover_project_skills(project)
+    return job_for_project(blueprint, registry, project, translator)
+
+
+def job_for_project(blueprint: Blueprint, registry: SkillRegistry, project: Project,
+                    translator: BlueprintTranslator | None = None) -> dg.JobDefinition:
+    translator = validate_translator(translator or BlueprintTranslator())
+    plan = compile_plan(blueprint, registry)
+    resources = _component_resources(blueprint, registry, project, translator)
+    job_name = translator.get_job_name(plan)
+    specs = {op.key: translator.get_op_spec(plan, op) for op in plan.ops}
+    _check_unique_names(blueprint, {k: s.name for k, s in specs.items()}, "op")
+    rendered = {}
+    route_names = _route_output_names(plan, {k: s.name for k, s in specs.items()})
+    keys = {name: key for name, (key, _) in resources.items()}
+    for op in plan.ops:
+        rendered[op.key] = render_op(plan, op, specs[op.key], job_name, route_names[op.key],
+                                     keys)
+    graph = dg.GraphDefinition(
+        name=job_name,
+        description=blueprint.description or f"NeuroCore blueprint {blueprint.name!r}",
+        node_defs=[r.definition for r in rendered.values()],
+        dependencies=_dependencies(plan, rendered),
+    )
+    resource_defs: dict[str, Any] = {key: definition for key, definition in resources.values()}
+    resource_defs[RUN_RESOURCE_KEY] = run_inputs_resource(blueprint)
+    resource_defs["io_manager"] = context_io_manager
+    return graph.to_job(
+        resource_defs=resource_defs,
+        tags={BLUEPRINT_TAG: blueprint.name, "neurocore/blueprint_version": blueprint.version,
+              "neurocore/flow_type": blueprint.flow.type},
+        metadata=_job_metadata(blueprint, plan, rendered),
+    )
+
+
+def _component_resources(blueprint: Blueprint, registry: SkillRegistry, project: Project,
+                         translator: BlueprintTranslator) -> dict[str, tuple[str, Any]]:
+    problems: list[BlueprintIssue] = []
+    resources: dict[str, tuple[str, Any]] = {}
+    for index, component in enumerate(blueprint.components):
+        meta = registry.meta(component.type)
+        merged = merge_layers([
+            ConfigLayer(project.skill_config(component.type), project.source,
+                        ("skills", component.type)),
+            ConfigLayer(dict(component.config), blueprint.source,
+                        ("components", index, "config")),
+        ])
+        problems.extend(schema_issues(merged, meta.config_schema, meta.name))
+        key = translator.get_resource_key(component.name)
+        if key in RESERVED_RESOURCE_KEYS:
+            problems.append(blueprint.source.locate(issue(
+                "component.reserved_name",
+                f"component name {component.name!r} is reserved in Dagster jobs",
+                ("components", index, "name"), input=component.name,
+                expected=f"a name other than {', '.join(RESERVED_RESOURCE_KEYS)}")))
+        resources[component.name] = (key, component_resource(
+            blueprint, component.name, registry, merged.values, key))
+    _check_unique_names(blueprint, {n: k for n, (k, _) in resources.items()}, "resource",
+                        problems)
+    if problems:
+        raise BlueprintError(problems)
+    return resources
+
+
+def _check_unique_names(blueprint: Blueprint, names: Mapping[str, str], what: str,
+                        problems: list[BlueprintIssue] | None = None) -> None:
+    seen: dict[str, str] = {}
+    found: list[BlueprintIssue] = []
+    for original, name in names.items():
+        if name in seen:
+            found.append(blueprint.source.locate(issue(
+                f"{what}.name_clash",
+                f"{original!r} and {seen[name]!r} both become Dagster {what} name {name!r}",
+                ("flow",), input=original, expected="names that differ after replacing "
+                                                    "characters other than letters, digits, _")))
+        seen[name] = original
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise BlueprintError(found)
+
+
+def _route_output_names(plan: ExecutionPlan,
+                        op_names: Mapping[str, str]) -> dict[str, dict[Route, str]]:
+    consumers = {route: op.key for op in plan.ops for route in op.inputs}
+    names: dict[str, dict[Route, str]] = {}
+    for op in plan.ops:
+        used: set[str] = {CONTEXT_OUTPUT}
+        mapping: dict[Route, str] = {}
+        for route in op.routes:
+            base = f"to_{op_names[consumers[route]]}"
+            name, n = base, 1
+            while name in used:
+                n += 1
+                name = f"{base}_{n}"
+            used.add(name)
+            mapping[route] = name
+        names[op.key] = mapping
+    return names
+
+
+def _dependencies(plan: ExecutionPlan, rendered: Mapping[str, RenderedOp]) -> dict[Any, Any]:
+    producers = {route: op.key for op in plan.ops for route in op.routes}
+    deps: dict[Any, Any] = {}
+    for op in plan.ops:
+        if not op.inputs:
+            continue
+        sources = [dg.DependencyDefinition(rendered[producers[r]].spec.name,
+                                           rendered[producers[r]].route_outputs[r])
+                   for r in op.inputs]
+        invocation = dg.NodeInvocation(rendered[op.key].definition.name,
+                                       alias=rendered[op.key].spec.name)
+        deps[invocation] = {UPSTREAM_INPUT: dg.MultiDependencyDefinition(sources)}
+    for op in plan.ops:
+        if not op.inputs:
+            deps[dg.NodeInvocation(rendered[op.key].definition.name,
+                                   alias=rendered[op.key].spec.name)] = {}
+    return deps
+
+
+def _job_metadata(blueprint: Blueprint, plan: ExecutionPlan,
+                  rendered: Mapping[str, RenderedOp]) -> dict[str, Any]:
+    ops = {r.spec.name: {"key": op.key, "order": op.order, "kind": op.kind,
+                         "records_skip": op.records_skip,
+                         "component": op.unit.component if op.kind in ("step", "node") else None}
+           for op in plan.ops for r in [rendered[op.key]]}
+    metadata: dict[str, Any] = {
+        BLUEPRINT_METADATA: dg.MetadataValue.json(json.loads(blueprint.model_dump_json())),
+        PLAN_METADATA: dg.MetadataValue.json({"ops": ops}),
+    }
+    if blueprint.source.file:
+        metadata[SOURCE_METADATA] = dg.MetadataValue.path(blueprint.source.file)
+    return metadata
+
+
+__all__ = ["build_job", "dagster_name", "job_for_project"]

@@ -1,0 +1,143 @@
+"""Render plan ops as Dagster op definitions.
+
+Every op has one fan-in input ``upstream`` (its incoming routes; Dagster skips
+the op only when none of them was yielded), a ``flow_context`` output that is always
+yielded, and one optional output per route, yielded only when the route is
+active. The compute function hands the op to the runtime and reports back
+through :func:`emit`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY, RunInputs
+from neurocore_dagster.dagster_layer.translator import STATUS_TAG, OpSpec
+from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
+from neurocore_dagster.runtime.clock import FlowClock
+from neurocore_dagster.runtime.ops import OpOutcome, execute_op
+from neurocore_dagster.runtime.report import Report
+from neurocore_dagster.runtime.runner import RetryNeeded, RunParams
+
+CONTEXT_OUTPUT = "flow_context"
+UPSTREAM_INPUT = "upstream"
+_PREVIEW_CHARS = 120
+_run_started: dict[str, float] = {}
+
+
+@dataclass(frozen=True)
+class RenderedOp:
+    op: PlanOp
+    spec: OpSpec
+    definition: dg.OpDefinition
+    route_outputs: Mapping[Route, str]
+
+
+def render_op(plan: ExecutionPlan, op: PlanOp, spec: OpSpec, job_name: str,
+              route_outputs: Mapping[Route, str], resource_keys: Mapping[str, str]) -> RenderedOp:
+    outs = {CONTEXT_OUTPUT: dg.Out(description="This op's context lineage (for final_context).")}
+    for route, name in route_outputs.items():
+        outs[name] = dg.Out(is_required=False, description=f"Route {route.label}")
+    ins = {UPSTREAM_INPUT: dg.In(description="Contexts from incoming routes")} if op.inputs else {}
+    keys = {u.component: resource_keys[u.component] for u in op.units}
+    compute = _compute_fn(plan, op, route_outputs, keys)
+    definition = dg.OpDefinition(
+        name=f"{job_name}__{spec.name}",
+        compute_fn=compute,
+        ins=ins,
+        outs=outs,
+        description=spec.description,
+        tags=spec.tags,
+        required_resource_keys={RUN_RESOURCE_KEY, *keys.values()},
+    )
+    return RenderedOp(op=op, spec=spec, definition=definition, route_outputs=route_outputs)
+
+
+def _compute_fn(plan: ExecutionPlan, op: PlanOp, route_outputs: Mapping[Route, str],
+                resource_keys: Mapping[str, str]) -> Any:
+    # No annotation on `context`: Dagster inspects it and cannot read a postponed (string) one.
+    def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output]:  # type: ignore[no-untyped-def]
+        lineages = list(inputs.get(UPSTREAM_INPUT) or [])
+        run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
+        components = {name: getattr(context.resources, key)
+                      for name, key in resource_keys.items()}
+        params = RunParams(plan.settings, _clock(context, plan), attempt=context.retry_number)
+        try:
+            outcome = execute_op(plan, op, lineages, run_inputs.initial_data, components, params)
+        except RetryNeeded as retry:
+            unit = next(u for u in op.units if u.retry is not None)
+            assert unit.retry is not None
+            context.log.warning(
+                f"{op.key}: attempt {retry.attempt + 1} failed with "
+                f"{type(retry.error).__name__}: {retry.error}; retrying in "
+                f"{retry.delay_seconds:.2f}s ({unit.retry.max_retries} retries allowed)")
+            raise dg.RetryRequested(max_retries=unit.retry.max_retries,
+                                    seconds_to_wait=retry.delay_seconds) from retry.error
+        emit(context, outcome.reports)
+        if outcome.suspended:
+            _mark_suspended(context, outcome)
+        yield dg.Output(outcome.lineage, CONTEXT_OUTPUT, metadata=output_metadata(op, outcome))
+        for route in outcome.routes:
+            yield dg.Output(outcome.lineage, route_outputs[route])
+
+    return compute
+
+
+def _clock(context: dg.OpExecutionContext, plan: ExecutionPlan) -> FlowClock:
+    """The flow's budget counts from the run's start, as flowengine's from ``execute``."""
+    started = _run_started.get(context.run_id)
+    if started is None:
+        record = context.instance.get_run_record_by_id(context.run_id)
+        started = (record.start_time if record and record.start_time else None) or time.time()
+        _run_started[context.run_id] = started
+    return FlowClock(started, plan.settings.timeout_seconds)
+
+
+def _mark_suspended(context: dg.OpExecutionContext, outcome: OpOutcome) -> None:
+    meta = outcome.context.metadata
+    context.instance.add_run_tags(context.run_id, {
+        STATUS_TAG: "suspended",
+        "neurocore/suspended_at": meta.suspended_at_node or "",
+    })
+    context.log.warning(f"run suspended at {meta.suspended_at_node!r}: "
+                        f"{meta.suspension_reason or ''}".strip())
+
+
+def emit(context: dg.OpExecutionContext, reports: tuple[Report, ...]) -> None:
+    """The one place where runtime reports become Dagster log events."""
+    for report in reports:
+        if report.kind in ("warning", "condition_error", "error_recorded"):
+            context.log.warning(report.message)
+        else:
+            context.log.info(report.message)
+
+
+def output_metadata(op: PlanOp, outcome: OpOutcome) -> dict[str, Any]:
+    own = outcome.own
+    written = {key: _preview(change.value) if change.kind == "set" else change.kind
+               for key, change in own.data.items()}
+    skipped = [r for r in outcome.reports if r.kind == "skipped" and r.unit == op.key]
+    metadata: dict[str, Any] = {
+        "keys_written": dg.MetadataValue.json(written),
+        "port": own.port or "",
+        "routes_activated": ", ".join(r.target for r in outcome.routes) or "(none)",
+        "skipped": bool(skipped),
+    }
+    if skipped:
+        metadata["skip_reason"] = skipped[0].details.get("reason", "")
+    visits = [r.details for r in outcome.reports if r.kind == "visit"]
+    if visits:
+        metadata["visits"] = dg.MetadataValue.json(visits)
+    if op.kind in ("step", "node"):
+        metadata["skill"] = f"{op.unit.skill} {op.unit.skill_version}"
+    return metadata
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _PREVIEW_CHARS else text[: _PREVIEW_CHARS - 3] + "..."

@@ -1,0 +1,95 @@
+"""Resources of a blueprint job: one per component, plus the run's inputs.
+
+A component's resource builds and ``init``s its skill once per step process,
+from config merged as ``neurocore.yaml`` < blueprint < run config. The
+``neurocore`` resource carries the run's initial data (run config, editable in
+the launchpad) and, for approvals, the decision to resume with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from flowengine import BaseComponent
+
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.config_types import config_field
+from neurocore_dagster.errors import SkillError
+from neurocore_dagster.skills.registry import SkillRegistry
+
+RUN_RESOURCE_KEY = "neurocore"
+
+_INPUT_TYPES: dict[str, Any] = {"string": dg.String, "integer": dg.Int, "number": dg.Float,
+                                "boolean": dg.Bool, "array": [dg.Any], "object": dg.Permissive()}
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """The run's initial data and, when resuming an approval, the decision."""
+
+    initial_data: dict[str, Any] = field(default_factory=dict)
+    resume_data: dict[str, Any] | None = None
+
+
+def run_inputs_resource(blueprint: Blueprint) -> dg.ResourceDefinition:
+    def build(init_context: dg.InitResourceContext) -> RunInputs:
+        config = init_context.resource_config or {}
+        data = {k: v for k, v in (config.get("initial_data") or {}).items()}
+        return RunInputs(initial_data=data, resume_data=config.get("resume_data"))
+
+    return dg.ResourceDefinition(
+        resource_fn=build,
+        config_schema={
+            "initial_data": initial_data_field(blueprint),
+            "resume_data": dg.Field(dg.Noneable(dg.Permissive()), is_required=False,
+                                    default_value=None,
+                                    description="Decision for a suspended approval gate: "
+                                                "{approved: bool, note: str, by: str}"),
+        },
+        description=f"Initial data of a run of blueprint {blueprint.name!r}.",
+    )
+
+
+def initial_data_field(blueprint: Blueprint) -> dg.Field:
+    """Typed fields from the blueprint's ``inputs``; free-form data without them."""
+    if not blueprint.inputs:
+        return dg.Field(dg.Permissive(), is_required=False, default_value={},
+                        description="Initial context data (free-form).")
+    fields = {}
+    for name, spec in blueprint.inputs.items():
+        kind = _INPUT_TYPES.get(spec.type, dg.Any)
+        if spec.default is not None:
+            fields[name] = dg.Field(kind, is_required=False, default_value=spec.default,
+                                    description=spec.description)
+        else:
+            fields[name] = dg.Field(kind if spec.required else dg.Noneable(kind),
+                                    is_required=spec.required, description=spec.description)
+    required = any(f.is_required for f in fields.values())
+    return dg.Field(dg.Permissive(fields), is_required=required,
+                    description="Initial context data (the blueprint's declared inputs).")
+
+
+def component_resource(blueprint: Blueprint, component_name: str, registry: SkillRegistry,
+                       values: dict[str, Any], resource_key: str) -> dg.ResourceDefinition:
+    component = blueprint.component(component_name)
+    cls = registry.get(component.type)
+    meta = registry.meta(component.type)
+
+    def build(init_context: dg.InitResourceContext) -> BaseComponent:
+        config = dict(init_context.resource_config or {})
+        instance = cls(component_name)
+        instance.init(config)
+        problems = instance.validate_config()
+        if problems:
+            raise SkillError(f"component {component_name!r} (skill {meta.name!r}) refused its "
+                             f"config: {'; '.join(problems)}")
+        return instance
+
+    return dg.ResourceDefinition(
+        resource_fn=build,
+        config_schema=config_field(meta.config_schema or {}, values, resource_key),
+        description=f"Component {component_name!r}: skill {meta.name} {meta.version}. "
+                    f"{meta.description}".strip(),
+    )

@@ -1,0 +1,249 @@
+"""Compile a blueprint into an :class:`ExecutionPlan` (pure: no Dagster here).
+
+Rules, each matching flowengine's executor:
+
+* sequential: one op per step in a chain; a false condition makes the op a
+  recorded skip that passes the context through;
+* conditional: a router op evaluates the conditions in order (first match wins)
+  and activates exactly one step op; the others are skipped by Dagster;
+* acyclic graph: one op per node in flowengine's topological order; each edge is
+  a route; a node whose routes are all inactive is skipped (and recorded so);
+* cyclic graph: flowengine runs the whole graph with its loop executor. A chain
+  of single-entry nodes from the unique root keeps one op per node; the rest
+  (the cycles and everything after or beside them) is a loop region run in one
+  op, whose every visit is reported.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.plan.graph import GraphShape, analyse
+from neurocore_dagster.plan.model import ExecutionPlan, LoopRegion, PlanOp, RetryPlan, Route, Unit
+from neurocore_dagster.skills.base import skill_meta_of
+from neurocore_dagster.skills.registry import SkillRegistry
+
+log = logging.getLogger("neurocore_dagster")
+
+ROUTER_KEY = "choose_step"
+
+
+def compile_plan(blueprint: Blueprint, registry: SkillRegistry) -> ExecutionPlan:
+    """Decide every op, route and order for ``blueprint``; unknown skills are errors."""
+    _check_skills(blueprint, registry)
+    flow = blueprint.flow
+    settings = flow.settings
+    on_condition_error = settings.on_condition_error
+    if flow.type == "conditional" and on_condition_error == "fail":
+        on_condition_error = "skip"
+    if flow.type == "sequential":
+        ops = _sequential_ops(blueprint, registry)
+    elif flow.type == "conditional":
+        ops = _conditional_ops(blueprint, registry)
+    else:
+        ops = _graph_ops(blueprint, registry)
+    warnings = tuple(_parallel_read_warnings(blueprint, registry, ops))
+    for text in warnings:
+        log.warning("%s: %s", blueprint.name, text)
+    units: dict[str, list[str]] = {}
+    for op in ops:
+        for unit in op.units:
+            units.setdefault(unit.component, []).append(unit.key)
+    return ExecutionPlan(
+        blueprint=blueprint.name,
+        version=blueprint.version,
+        flow_type=flow.type,
+        settings=settings,
+        on_condition_error=on_condition_error,
+        ops=tuple(ops),
+        warnings=warnings,
+        component_units={k: tuple(v) for k, v in units.items()},
+    )
+
+
+def _check_skills(blueprint: Blueprint, registry: SkillRegistry) -> None:
+    found: list[BlueprintIssue] = []
+    for index, component in enumerate(blueprint.components):
+        if component.type not in registry:
+            found.append(issue(
+                "component.unknown_skill",
+                f"component {component.name!r} uses skill {component.type!r}, which is not "
+                "registered", ("components", index, "type"), input=component.type,
+                expected=f"a skill name: {', '.join(registry.names()) or '(none)'}"))
+    if found:
+        raise BlueprintError([blueprint.source.locate(i) for i in found])
+
+
+def _unit(blueprint: Blueprint, registry: SkillRegistry, key: str, component_name: str,
+          description: str | None, **extra: object) -> Unit:
+    component = blueprint.component(component_name)
+    cls = registry.get(component.type)
+    meta = skill_meta_of(cls)
+    retry = None
+    if meta.max_retries > 0:
+        retry = RetryPlan(meta.max_retries, meta.retry_delay_base, meta.retry_delay_max,
+                          tuple(meta.retry_on))
+    return Unit(
+        key=key,
+        component=component_name,
+        skill=meta.name,
+        skill_version=meta.version,
+        description=description or meta.description or f"{component_name} ({meta.name})",
+        retry=retry,
+        is_async=inspect.iscoroutinefunction(getattr(cls, "process", None)),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _unique_keys(names: list[str], reserved: set[str] | None = None) -> list[str]:
+    taken = set(reserved or ())
+    keys = []
+    for name in names:
+        key, n = name, 1
+        while key in taken:
+            n += 1
+            key = f"{name}_{n}"
+        taken.add(key)
+        keys.append(key)
+    return keys
+
+
+def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
+    steps = blueprint.flow.steps or []
+    keys = _unique_keys([s.component for s in steps])
+    ops: list[PlanOp] = []
+    for index, (key, step) in enumerate(zip(keys, steps, strict=True)):
+        unit = _unit(blueprint, registry, key, step.component, step.description,
+                     on_error=step.on_error, condition=step.condition, step_index=index)
+        inputs = (Route(keys[index - 1], key),) if index else ()
+        routes = (Route(key, keys[index + 1]),) if index + 1 < len(keys) else ()
+        ops.append(PlanOp(key=key, kind="step", order=index, description=unit.description,
+                          units=(unit,), inputs=inputs, routes=routes,
+                          ancestors=frozenset(keys[:index]),
+                          blueprint_loc=("flow", "steps", index)))
+    return ops
+
+
+def _conditional_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
+    steps = blueprint.flow.steps or []
+    keys = _unique_keys([s.component for s in steps])
+    router_key = _unique_keys([ROUTER_KEY], set(keys))[0]
+    candidates = tuple(
+        _unit(blueprint, registry, key, s.component, s.description, on_error=s.on_error,
+              condition=s.condition, step_index=i)
+        for i, (key, s) in enumerate(zip(keys, steps, strict=True)))
+    router = PlanOp(
+        key=router_key, kind="router", order=0,
+        description="Evaluates the step conditions in order; the first that holds runs.",
+        units=candidates, routes=tuple(Route(router_key, k) for k in keys),
+        blueprint_loc=("flow", "steps"))
+    ops = [router]
+    for index, unit in enumerate(candidates):
+        plain = Unit(**{**unit.__dict__, "condition": None})
+        ops.append(PlanOp(key=unit.key, kind="step", order=index + 1,
+                          description=unit.description, units=(plain,),
+                          inputs=(Route(router_key, unit.key),),
+                          ancestors=frozenset({router_key}),
+                          blueprint_loc=("flow", "steps", index)))
+    return ops
+
+
+def _node_unit(blueprint: Blueprint, registry: SkillRegistry, node_id: str) -> Unit:
+    node = next(n for n in blueprint.flow.nodes or [] if n.id == node_id)
+    return _unit(blueprint, registry, node.id, node.component, node.description,
+                 on_error=node.on_error, max_visits=node.max_visits)
+
+
+def _routes_of(shape: GraphShape, node: str, direction: str) -> tuple[Route, ...]:
+    indices = shape.forward[node] if direction == "out" else shape.reverse[node]
+    return tuple(Route(e.source, e.target, e.port, e.condition, i)
+                 for i in indices for e in [shape.edges[i]])
+
+
+def _node_loc(blueprint: Blueprint, node_id: str) -> tuple[str | int, ...]:
+    index = next(i for i, n in enumerate(blueprint.flow.nodes or []) if n.id == node_id)
+    return ("flow", "nodes", index)
+
+
+def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
+    shape = analyse(blueprint.flow.nodes or [], blueprint.flow.edges or [])
+    ancestors = shape.ancestors()
+    if not shape.has_cycles:
+        return [
+            PlanOp(key=node, kind="node", order=order,
+                   description=(unit := _node_unit(blueprint, registry, node)).description,
+                   units=(unit,), inputs=_routes_of(shape, node, "in"),
+                   routes=_routes_of(shape, node, "out"), ancestors=ancestors[node],
+                   records_skip=True, blueprint_loc=_node_loc(blueprint, node))
+            for order, node in enumerate(shape.topological_order())
+        ]
+    prefix = _single_entry_prefix(shape)
+    ops: list[PlanOp] = []
+    for order, node in enumerate(prefix):
+        unit = _node_unit(blueprint, registry, node)
+        ops.append(PlanOp(key=node, kind="node", order=order, description=unit.description,
+                          units=(unit,), inputs=_routes_of(shape, node, "in"),
+                          routes=_routes_of(shape, node, "out"),
+                          ancestors=frozenset(prefix[:order]), loop_mode=True,
+                          blueprint_loc=_node_loc(blueprint, node)))
+    members = tuple(n for n in shape.node_ids if n not in prefix)
+    seed = ((shape.edges[shape.forward[prefix[-1]][0]].target,) if prefix
+            else tuple(shape.cyclic_roots()))
+    region = LoopRegion(members=members, seed=seed, edges=shape.edges,
+                        back_edges=shape.back_edges, cycle_nodes=shape.cycle_nodes)
+    key = _unique_keys([f"loop_{seed[0] if seed else members[0]}"], set(shape.node_ids))[0]
+    entry_routes = _routes_of(shape, prefix[-1], "out") if prefix else ()
+    ops.append(PlanOp(
+        key=key, kind="loop", order=len(prefix),
+        description=f"Loop over {', '.join(members)} (flowengine's loop executor; "
+                    f"each visit is reported).",
+        units=tuple(_node_unit(blueprint, registry, m) for m in members),
+        inputs=entry_routes,
+        ancestors=frozenset(prefix), loop_mode=True, region=region,
+        blueprint_loc=("flow", "nodes")))
+    return ops
+
+
+def _single_entry_prefix(shape: GraphShape) -> list[str]:
+    """The chain from a unique root in which each node has one way in and one way out.
+
+    Only such a chain runs before the loop executor's queue ever holds two
+    nodes, so only its nodes can be ops of their own without changing results.
+    """
+    roots = shape.cyclic_roots()
+    if len(roots) != 1 or roots[0] in shape.cycle_nodes:
+        return []
+    chain = [roots[0]]
+    while True:
+        outgoing = shape.forward[chain[-1]]
+        if len(outgoing) != 1:
+            chain.pop()
+            return chain
+        target = shape.edges[outgoing[0]].target
+        if target in shape.cycle_nodes or len(shape.reverse[target]) != 1:
+            return chain
+        chain.append(target)
+
+
+def _parallel_read_warnings(blueprint: Blueprint, registry: SkillRegistry,
+                            ops: list[PlanOp]) -> list[str]:
+    if blueprint.flow.type != "graph" or any(op.kind == "loop" for op in ops):
+        return []
+    by_key = {op.key: op for op in ops}
+    found = []
+    for op in ops:
+        reader = registry.meta(blueprint.component(op.unit.component).type)
+        for other in ops:
+            if other.key == op.key or other.key in op.ancestors or op.key in other.ancestors:
+                continue
+            writer = registry.meta(blueprint.component(by_key[other.key].unit.component).type)
+            shared = sorted(set(reader.consumes) & set(writer.provides))
+            if shared:
+                found.append(
+                    f"node {op.key!r} consumes {', '.join(shared)}, which parallel node "
+                    f"{other.key!r} provides; a node only sees writes of its ancestors, "
+                    "so add an edge if it must read them")
+    return found

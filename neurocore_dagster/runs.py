@@ -1,0 +1,226 @@
+"""Run blueprints on a Dagster instance and read their results back.
+
+``execute_blueprint`` runs the job in the calling process, so a registry built
+in memory works. Results are read from the instance's event log: the final
+context is rebuilt from the deltas each executed op stored, following a
+re-executed run to its parents for the ops it did not run again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import dagster as dg
+from flowengine import FlowContext
+
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.io_manager import load_lineage
+from neurocore_dagster.dagster_layer.job import PLAN_METADATA, build_job
+from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
+from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
+from neurocore_dagster.dagster_layer.translator import STATUS_TAG
+from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.runtime import delta as deltas
+from neurocore_dagster.skills.registry import SkillRegistry
+
+RunStatus = Literal["completed", "failed", "suspended"]
+
+
+@dataclass(frozen=True)
+class BlueprintRun:
+    """The outcome of a blueprint run: its Dagster run id, status and final context."""
+
+    run_id: str
+    status: RunStatus
+    context: FlowContext
+    error: str | None = None
+
+
+def run_config(job: dg.JobDefinition, *, initial_data: Mapping[str, Any] | None = None,
+               resources: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Run config for ``job``: initial data, and component config by the names in the blueprint."""
+    keys = _component_resource_keys(job)
+    config: dict[str, Any] = {"resources": {}}
+    if initial_data is not None:
+        config["resources"][RUN_RESOURCE_KEY] = {"config": {"initial_data": dict(initial_data)}}
+    for component, values in (resources or {}).items():
+        if component not in keys:
+            raise ExecutionError(f"job {job.name!r} has no component {component!r}; "
+                                 f"components: {', '.join(sorted(keys)) or '(none)'}")
+        config["resources"][keys[component]] = {"config": dict(values)}
+    return config
+
+
+def _component_resource_keys(job: dg.JobDefinition) -> dict[str, str]:
+    blueprint = _job_blueprint(job.metadata)
+    from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
+
+    names = {c["name"] for c in blueprint["components"]}
+    by_default = {name: BlueprintTranslator().get_resource_key(name) for name in names}
+    return {name: key for name, key in by_default.items() if key in job.resource_defs}
+
+
+def _job_blueprint(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    from neurocore_dagster.dagster_layer.job import BLUEPRINT_METADATA
+
+    value = metadata.get(BLUEPRINT_METADATA)
+    if value is None:
+        raise ExecutionError("not a neurocore-dagster job: its metadata has no blueprint")
+    return value.value if hasattr(value, "value") else value
+
+
+def resolve_instance(instance: dg.DagsterInstance | None,
+                     project_root: str | Path | None) -> dg.DagsterInstance:
+    """The given instance, else ``$DAGSTER_HOME``'s, else ``<project>/.dagster`` (sqlite)."""
+    if instance is not None:
+        return instance
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    home = Path(project_root if project_root is not None else Path.cwd()).resolve() / ".dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home)))
+
+
+def execute_blueprint(blueprint: Blueprint, registry: SkillRegistry | None = None, *,
+                      initial_data: Mapping[str, Any] | None = None,
+                      instance: dg.DagsterInstance | None = None,
+                      project_root: str | Path | None = None,
+                      run_config: Mapping[str, Any] | None = None) -> BlueprintRun:
+    """Run ``blueprint`` as a Dagster job in this process and return its outcome."""
+    job = build_job(blueprint, registry, project_root=project_root)
+    config = _merge_run_config(job, initial_data, run_config)
+    target = resolve_instance(instance, project_root)
+    result = job.execute_in_process(run_config=config, instance=target, raise_on_error=False)
+    return blueprint_run(result.run_id, instance=target)
+
+
+def _merge_run_config(job: dg.JobDefinition, initial_data: Mapping[str, Any] | None,
+                      extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = globals()["run_config"](job, initial_data=initial_data)
+    for section, value in (extra or {}).items():
+        if section == "resources" and isinstance(value, Mapping):
+            config["resources"].update(value)
+        else:
+            config[section] = value
+    return config
+
+
+def blueprint_run(run_id: str, *, instance: dg.DagsterInstance) -> BlueprintRun:
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
+    context = final_context(run, instance=instance)
+    if run.tags.get(STATUS_TAG) == "suspended" and run.status == dg.DagsterRunStatus.SUCCESS:
+        return BlueprintRun(run_id, "suspended", context)
+    if run.status == dg.DagsterRunStatus.SUCCESS:
+        return BlueprintRun(run_id, "completed", context)
+    return BlueprintRun(run_id, "failed", context, run_failure_message(instance, run_id))
+
+
+def run_failure_message(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The first step failure's root cause, else the run failure's message."""
+    records = instance.get_records_for_run(
+        run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
+    ).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            cause = error.cause if error is not None and error.cause is not None else error
+            text = cause.message.strip() if cause is not None else "unknown error"
+            return f"step {event.step_key!r} failed: {text}"
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is not None and event.message:
+            return event.message
+    return "the run failed"
+
+
+def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = None) -> FlowContext:
+    """The context flowengine would end with, rebuilt from a run's stored deltas.
+
+    Accepts an ``execute_in_process`` result, a ``DagsterRun`` or a run id.
+    """
+    if isinstance(result_or_run, dg.ExecuteInProcessResult):
+        instance = instance or result_or_run.dagster_run and _result_instance(result_or_run)
+        run = result_or_run.dagster_run
+    elif isinstance(result_or_run, dg.DagsterRun):
+        run = result_or_run
+    elif isinstance(result_or_run, str):
+        instance = instance or dg.DagsterInstance.get()
+        found = instance.get_run_by_id(result_or_run)
+        if found is None:
+            raise ExecutionError(f"no run {result_or_run!r} in this Dagster instance")
+        run = found
+    else:
+        raise TypeError("final_context takes an ExecuteInProcessResult, a DagsterRun or a run "
+                        f"id, not {type(result_or_run).__name__}")
+    instance = instance or dg.DagsterInstance.get()
+    plan_ops = _plan_ops(instance, run)
+    outputs, skipped = _collect_steps(instance, run, None)
+    lineages = [load_lineage(Path(path), _root_of(Path(path), run_id), {})
+                for run_id, path in outputs.values()]
+    suspended = run.tags.get(STATUS_TAG) == "suspended"
+    unreached = [] if suspended else [
+        (op["key"], op["order"], op["component"])
+        for name, op in plan_ops.items() if name in skipped and op["records_skip"]]
+    return deltas.final_context(lineages, unreached)
+
+
+def _result_instance(result: dg.ExecuteInProcessResult) -> dg.DagsterInstance:
+    # ExecuteInProcessResult keeps its instance only privately; it is the one the run used.
+    return result._instance  # noqa: SLF001
+
+
+def _plan_ops(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, dict[str, Any]]:
+    snapshot = instance.get_job_snapshot(run.job_snapshot_id) if run.job_snapshot_id else None
+    value = snapshot.metadata.get(PLAN_METADATA) if snapshot is not None else None
+    if value is None:
+        raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
+    return value.value["ops"]
+
+
+def _root_of(refs_path: Path, run_id: str) -> Path:
+    """The IO manager's base folder: the parent of the ``<run_id>`` folder."""
+    for parent in refs_path.parents:
+        if parent.name == run_id:
+            return parent.parent
+    raise ExecutionError(f"unexpected output location {refs_path}")
+
+
+def _collect_steps(instance: dg.DagsterInstance, run: dg.DagsterRun,
+                   wanted: set[str] | None) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    """Per step key: where its context output is stored, or that Dagster skipped it."""
+    outputs: dict[str, tuple[str, str]] = {}
+    skipped: set[str] = set()
+    records = instance.get_records_for_run(
+        run.run_id, of_type={dg.DagsterEventType.HANDLED_OUTPUT,
+                             dg.DagsterEventType.STEP_SKIPPED}).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if wanted is not None and event.step_key not in wanted:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_SKIPPED:
+            skipped.add(event.step_key)
+        elif event.event_specific_data.output_name == CONTEXT_OUTPUT:
+            path = event.event_specific_data.metadata["refs_path"].value
+            outputs[event.step_key] = (run.run_id, path)
+    if run.parent_run_id and run.step_keys_to_execute is not None:
+        parent = instance.get_run_by_id(run.parent_run_id)
+        if parent is not None:
+            rerun = set(run.step_keys_to_execute)
+            inherited = None if wanted is None else wanted - rerun
+            parent_outputs, parent_skipped = _collect_steps(instance, parent, inherited)
+            for key, value in parent_outputs.items():
+                if key not in rerun:
+                    outputs.setdefault(key, value)
+            skipped |= {k for k in parent_skipped if k not in rerun}
+    return outputs, skipped

@@ -1,0 +1,82 @@
+"""A loop region, run with flowengine's loop executor rules.
+
+A FIFO ready queue starts from the region's seed. A node whose visit count has
+reached its ``max_visits`` (default ``max_iterations``) is passed over; entering
+a back-edge target again starts a new iteration, and going past
+``max_iterations`` applies ``on_max_iterations`` (``fail`` raises, ``warn`` and
+``exit`` stop the loop). Each visit is reported with its node, iteration, port
+and duration.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Mapping
+
+from flowengine import BaseComponent, FlowContext
+from flowengine.errors import MaxIterationsError
+
+from neurocore_dagster.plan.model import LoopRegion, Route, Unit
+from neurocore_dagster.runtime.conditions import active_routes
+from neurocore_dagster.runtime.report import Report
+from neurocore_dagster.runtime.runner import RunParams, run_unit
+
+
+def run_region(region: LoopRegion, units: Mapping[str, Unit],
+               components: Mapping[str, BaseComponent], context: FlowContext,
+               params: RunParams, reports: list[Report]) -> FlowContext:
+    settings = params.settings
+    outgoing: dict[str, list[Route]] = {}
+    for index, edge in enumerate(region.edges):
+        outgoing.setdefault(edge.source, []).append(
+            Route(edge.source, edge.target, edge.port, edge.condition, index))
+    back_targets = {target for _, target in region.back_edges}
+    visits = dict(context.metadata.node_visit_counts)
+    iteration = context.metadata.iteration_count
+    queue = deque(region.seed)
+    while queue:
+        node = queue.popleft()
+        unit = units[node]
+        if visits.get(node, 0) >= (unit.max_visits or settings.max_iterations):
+            continue
+        if node in back_targets and visits.get(node, 0) > 0:
+            iteration += 1
+            context.metadata.iteration_count = iteration
+            if iteration > settings.max_iterations:
+                _max_iterations(context, node, iteration, params, reports)
+                break
+        started = time.perf_counter()
+        context = run_unit(unit, components[unit.component], context, params, "node", reports)
+        visits[node] = visits.get(node, 0) + 1
+        context.metadata.node_visit_counts = dict(visits)
+        port = context.get_active_port()
+        reports.append(Report(
+            "visit", node,
+            f"visit {visits[node]} of {node} (iteration {iteration}, port {port})",
+            {"node": node, "visit": visits[node], "iteration": iteration, "port": port,
+             "duration_ms": (time.perf_counter() - started) * 1000}))
+        if context.metadata.suspended:
+            return context
+        if node not in region.cycle_nodes:
+            context.metadata.completed_nodes.append(node)
+        for route in active_routes(outgoing.get(node, []), port, context,
+                                   settings.on_condition_error, reports):
+            queue.append(route.target)
+    return context
+
+
+def _max_iterations(context: FlowContext, node: str, iteration: int, params: RunParams,
+                    reports: list[Report]) -> None:
+    settings = params.settings
+    context.metadata.max_iterations_reached = True
+    if settings.on_max_iterations == "fail":
+        raise MaxIterationsError(
+            f"Cycle at node '{node}' reached max_iterations={settings.max_iterations}",
+            max_iterations=settings.max_iterations, actual_iterations=iteration,
+            cycle_entry_node=node, flow_id=context.metadata.flow_id)
+    if settings.on_max_iterations == "warn":
+        reports.append(Report("warning", node,
+                              f"max_iterations={settings.max_iterations} reached at {node!r}; "
+                              "the loop stops here (on_max_iterations=warn)",
+                              {"iteration": iteration}))

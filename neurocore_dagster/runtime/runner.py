@@ -1,0 +1,172 @@
+"""The one node runner: a skill's lifecycle on a context, for every kind of place.
+
+A sequential step, a graph node and a loop visit all run here, with
+flowengine's rules: the time budget is checked first, the port is cleared
+before a graph node, ``setup``/``process``/``teardown`` run with a cooperative
+deadline, a coroutine returned by ``process`` is awaited, and a failure follows
+``on_error`` (``fail`` or ``fail_fast`` re-raise the skill's own exception;
+``skip`` and ``continue`` record it in the context metadata). A failure that the
+skill's retry policy covers is raised as :class:`RetryNeeded` before any of that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from flowengine import BaseComponent, FlowContext
+from flowengine.config.schema import FlowSettings
+from flowengine.errors import DeadlineCheckError, FlowTimeoutError
+
+from neurocore_dagster.plan.model import Unit
+from neurocore_dagster.runtime.clock import FlowClock
+from neurocore_dagster.runtime.report import Report
+
+log = logging.getLogger("neurocore_dagster")
+
+DEADLINE_CHECK_THRESHOLD_S = 1.0
+Mode = Literal["step", "node"]
+
+
+class RetryNeeded(Exception):
+    """The skill failed in a way its retry policy covers; the op is to be retried."""
+
+    def __init__(self, error: BaseException, attempt: int, delay_seconds: float) -> None:
+        super().__init__(f"retry {attempt + 1} after {type(error).__name__}: {error}")
+        self.error = error
+        self.attempt = attempt
+        self.delay_seconds = delay_seconds
+
+
+@dataclass(frozen=True)
+class RunParams:
+    settings: FlowSettings
+    clock: FlowClock
+    attempt: int = 0
+
+
+def run_unit(unit: Unit, component: BaseComponent, context: FlowContext, params: RunParams,
+             mode: Mode, reports: list[Report]) -> FlowContext:
+    """Run ``unit``'s skill on ``context`` and return the context flowengine would hold."""
+    settings = params.settings
+    remaining = params.clock.remaining(context.metadata.flow_id, unit.key)
+    if mode == "node":
+        context.clear_port()
+    started = time.perf_counter()
+    started_at = datetime.now(UTC)
+    try:
+        context.metadata.deadline = time.time() + remaining if remaining is not None else None
+        context.metadata.deadline_checked = False
+        context = _lifecycle(component, context, settings if mode == "step" else None, remaining)
+        elapsed = time.perf_counter() - started
+        context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
+        if mode == "step":
+            _check_deadline_compliance(unit, context, settings, elapsed, remaining)
+        reports.append(Report("ran", unit.key, f"{unit.key} ran in {elapsed * 1000:.1f} ms",
+                              {"duration_ms": elapsed * 1000}))
+    except (FlowTimeoutError, DeadlineCheckError):
+        context.metadata.record_timing(unit.component, time.perf_counter() - started,
+                                       started_at, unit.step_index)
+        raise
+    except Exception as error:
+        if unit.retry is not None and unit.retry.allows(error, params.attempt):
+            raise RetryNeeded(error, params.attempt,
+                              unit.retry.delay_seconds(params.attempt)) from error
+        elapsed = time.perf_counter() - started
+        context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
+        context.metadata.add_error(unit.component, error)
+        if unit.on_error == "fail" or settings.fail_fast:
+            raise
+        if unit.on_error == "skip":
+            context.metadata.skipped_components.append(unit.component)
+        reports.append(Report("error_recorded", unit.key,
+                              f"{unit.key} failed and the flow goes on (on_error="
+                              f"{unit.on_error}): {type(error).__name__}: {error}",
+                              {"error_type": type(error).__name__, "error": str(error),
+                               "duration_ms": elapsed * 1000}))
+    finally:
+        context.metadata.deadline = None
+        context.metadata.deadline_checked = False
+    return context
+
+
+def _lifecycle(component: BaseComponent, context: FlowContext, step_settings: FlowSettings | None,
+               remaining: float | None) -> FlowContext:
+    mode = step_settings.timeout_mode if step_settings is not None else "cooperative"
+    if mode == "hard_async":
+        return _with_hard_timeout(component, context, remaining)
+    if mode == "hard_process":
+        from neurocore_dagster.runtime.isolated import run_in_process
+
+        return run_in_process(component, context, remaining)
+    component.setup(context)
+    try:
+        context = resolve(component.process(context))
+    finally:
+        component.teardown(context)
+        context.metadata.deadline = None
+    return context
+
+
+def resolve(result: Any) -> Any:
+    """Await ``result`` if it is a coroutine: the single sync/async boundary."""
+    if not inspect.iscoroutine(result):
+        return result
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(result)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, result).result()
+
+
+def _with_hard_timeout(component: BaseComponent, context: FlowContext,
+                       remaining: float | None) -> FlowContext:
+    """Stop waiting for ``process`` after ``remaining`` seconds (flowengine's hard_async)."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["context"] = resolve(component.process(context))
+        except Exception as exc:  # handed to the calling thread below, not swallowed
+            outcome["error"] = exc
+
+    component.setup(context)
+    worker = threading.Thread(target=target, daemon=True, name=f"neurocore-{component.name}")
+    try:
+        worker.start()
+        worker.join(remaining)
+        if worker.is_alive():
+            raise FlowTimeoutError(
+                f"Hard async timeout: component '{component.name}' exceeded {remaining:.2f}s",
+                timeout=remaining, elapsed=remaining or 0.0,
+                flow_id=context.metadata.flow_id, step=component.name)
+        if "error" in outcome:
+            raise outcome["error"]
+        context = outcome["context"]
+    finally:
+        component.teardown(context)
+        context.metadata.deadline = None
+    return context
+
+
+def _check_deadline_compliance(unit: Unit, context: FlowContext, settings: FlowSettings,
+                               elapsed: float, remaining: float | None) -> None:
+    if (settings.timeout_mode != "cooperative" or elapsed <= DEADLINE_CHECK_THRESHOLD_S
+            or remaining is None or context.metadata.deadline_checked):
+        return
+    message = (f"Component '{unit.component}' took {elapsed:.2f}s but never called "
+               "check_deadline().")
+    if settings.require_deadline_check:
+        raise DeadlineCheckError(
+            f"{message} This is required when require_deadline_check=True.",
+            component=unit.component, duration=elapsed,
+            threshold=DEADLINE_CHECK_THRESHOLD_S, flow_id=context.metadata.flow_id)
+    log.warning("%s Consider adding deadline checks for timeout compliance.", message)

@@ -1,0 +1,87 @@
+"""Find the skills a project can use.
+
+Order (later wins): built-in skills, then every ``<skills folder>/*.py`` (files
+starting with ``_`` are private helpers), then installed packages' entry points
+in the ``neurocore.skills`` group. A file that fails to import, or an entry point
+that does not load to a skill class, is an error naming it: a skill never goes
+missing silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from neurocore_dagster.errors import SkillError
+from neurocore_dagster.skills.base import is_skill_class, skill_meta_of
+from neurocore_dagster.skills.builtin import BUILTIN_SKILLS
+from neurocore_dagster.skills.project import Project, load_project
+from neurocore_dagster.skills.registry import SkillRegistry
+
+ENTRY_POINT_GROUP = "neurocore.skills"
+
+
+def discover_skills(project_root: str | Path | None = None) -> SkillRegistry:
+    """Build the registry of built-in, project and installed skills."""
+    return discover_project_skills(load_project(project_root))
+
+
+def discover_project_skills(project: Project) -> SkillRegistry:
+    registry = SkillRegistry()
+    for cls in BUILTIN_SKILLS:
+        registry.register(cls, origin="built-in")
+    folder_registry = SkillRegistry()
+    for path in sorted(project.skills_dir.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        for cls in skill_classes_in_file(path):
+            folder_registry.register(cls, origin=str(path))
+    for name in folder_registry:
+        registry.register(folder_registry.get(name), replace=True,
+                          origin=folder_registry.origin(name))
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        registry.register(_load_entry_point(ep), replace=True,
+                          origin=f"entry point {ep.name} = {ep.value}")
+    return registry
+
+
+def skill_classes_in_file(path: Path) -> list[type]:
+    """Import ``path`` as a module and return the skill classes it defines."""
+    digest = hashlib.sha1(str(path.parent.resolve()).encode()).hexdigest()[:10]
+    module_name = f"neurocore_project_skills_{digest}.{path.stem}"
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, "__file__", None) != str(path):
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise SkillError(f"cannot import skill file {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(module_name, None)
+            raise SkillError(f"skill file {path} failed to import: "
+                             f"{type(exc).__name__}: {exc}") from exc
+    found = [obj for obj in vars(module).values()
+             if is_skill_class(obj) and obj.__module__ == module_name]
+    for cls in found:
+        skill_meta_of(cls)
+    return sorted(found, key=lambda c: c.__qualname__)
+
+
+def _load_entry_point(ep: object) -> type:
+    name = getattr(ep, "name", "?")
+    value = getattr(ep, "value", "?")
+    try:
+        loaded = ep.load()  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise SkillError(f"entry point {name} = {value} (group {ENTRY_POINT_GROUP}) failed "
+                         f"to load: {type(exc).__name__}: {exc}") from exc
+    if not is_skill_class(loaded) and not (isinstance(loaded, type)
+                                           and hasattr(loaded, "skill_meta")):
+        raise SkillError(f"entry point {name} = {value} is {loaded!r}, not a skill class")
+    skill_meta_of(loaded)
+    return loaded

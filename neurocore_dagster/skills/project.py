@@ -1,0 +1,96 @@
+"""A project's ``neurocore.yaml``: where skills and blueprints live, and skill config.
+
+The file is optional; without it the skills folder is ``skills/`` and the
+blueprints folder is ``blueprints/``. NeuroCore's ``logging``, ``llm`` and
+``persistence`` sections are accepted so one file serves both tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
+from neurocore_dagster.errors import BlueprintError, issue
+
+CONFIG_FILE = "neurocore.yaml"
+_FORBID = ConfigDict(extra="forbid")
+
+
+class ProjectInfo(BaseModel):
+    model_config = _FORBID
+    name: str = "neurocore-project"
+    version: str = "0.1.0"
+
+
+class Paths(BaseModel):
+    model_config = _FORBID
+    skills: str = "skills"
+    blueprints: str = "blueprints"
+    data: str = "data"
+    logs: str = "logs"
+
+
+class ProjectFile(BaseModel):
+    """The document model of ``neurocore.yaml``."""
+
+    model_config = _FORBID
+    project: ProjectInfo = Field(default_factory=ProjectInfo)
+    paths: Paths = Field(default_factory=Paths)
+    skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    llm: dict[str, Any] = Field(default_factory=dict)
+    logging: dict[str, Any] = Field(default_factory=dict)
+    persistence: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project folder with its (possibly default) ``neurocore.yaml``."""
+
+    root: Path
+    config: ProjectFile = field(default_factory=ProjectFile)
+    source: SourceMap = field(default_factory=SourceMap)
+
+    @property
+    def skills_dir(self) -> Path:
+        return self._resolve(self.config.paths.skills)
+
+    @property
+    def blueprints_dir(self) -> Path:
+        return self._resolve(self.config.paths.blueprints)
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    def skill_config(self, skill: str) -> dict[str, Any]:
+        return dict(self.config.skills.get(skill, {}))
+
+    def _resolve(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else (self.root / candidate).resolve()
+
+
+def load_project(root: str | Path | None = None) -> Project:
+    """Read ``<root>/neurocore.yaml`` if present (``root`` defaults to the working directory)."""
+    folder = Path(root if root is not None else Path.cwd()).resolve()
+    config_file = folder / CONFIG_FILE
+    if not config_file.is_file():
+        return Project(root=folder)
+    document = read_yaml_file(config_file)
+    data = {} if document.data is None else document.data
+    if not isinstance(data, dict):
+        raise BlueprintError([document.source.locate(issue(
+            "document.not_mapping", "neurocore.yaml must be a mapping", input=data,
+            expected="keys project, paths, skills"))])
+    try:
+        config = ProjectFile.model_validate(data)
+    except ValidationError as exc:
+        from neurocore_dagster.blueprint.loader import issues_from_validation
+
+        raise BlueprintError([document.source.locate(i)
+                              for i in issues_from_validation(exc, ProjectFile)]) from None
+    return Project(root=folder, config=config, source=document.source)
