@@ -1,6 +1,7 @@
 """Run NeuroCore blueprints as Dagster jobs, with flowengine's results."""
 
 from neurocore_dagster.blueprint import Blueprint, load_blueprint
+from neurocore_dagster.dagster_layer.definitions import build_definitions
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator, TranslatorSettings
 from neurocore_dagster.errors import (
@@ -32,6 +33,7 @@ __all__ = [
     "SkillMeta",
     "SkillRegistry",
     "TranslatorSettings",
+    "build_definitions",
     "build_job",
     "discover_skills",
     "execute_blueprint",

@@ -40,8 +40,12 @@ class BlueprintRun:
     error: str | None = None
 
 
-def run_config(job: dg.JobDefinition, *, initial_data: Mapping[str, Any] | None = None,
-               resources: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+def run_config(
+    job: dg.JobDefinition,
+    *,
+    initial_data: Mapping[str, Any] | None = None,
+    resources: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Run config for ``job``: initial data, and component config by the names in the blueprint."""
     keys = _component_resource_keys(job)
     config: dict[str, Any] = {"resources": {}}
@@ -49,8 +53,10 @@ def run_config(job: dg.JobDefinition, *, initial_data: Mapping[str, Any] | None 
         config["resources"][RUN_RESOURCE_KEY] = {"config": {"initial_data": dict(initial_data)}}
     for component, values in (resources or {}).items():
         if component not in keys:
-            raise ExecutionError(f"job {job.name!r} has no component {component!r}; "
-                                 f"components: {', '.join(sorted(keys)) or '(none)'}")
+            raise ExecutionError(
+                f"job {job.name!r} has no component {component!r}; "
+                f"components: {', '.join(sorted(keys)) or '(none)'}"
+            )
         config["resources"][keys[component]] = {"config": dict(values)}
     return config
 
@@ -73,8 +79,9 @@ def _job_blueprint(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return value.value if hasattr(value, "value") else value
 
 
-def resolve_instance(instance: dg.DagsterInstance | None,
-                     project_root: str | Path | None) -> dg.DagsterInstance:
+def resolve_instance(
+    instance: dg.DagsterInstance | None, project_root: str | Path | None
+) -> dg.DagsterInstance:
     """The given instance, else ``$DAGSTER_HOME``'s, else ``<project>/.dagster`` (sqlite)."""
     if instance is not None:
         return instance
@@ -85,11 +92,15 @@ def resolve_instance(instance: dg.DagsterInstance | None,
     return dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home)))
 
 
-def execute_blueprint(blueprint: Blueprint, registry: SkillRegistry | None = None, *,
-                      initial_data: Mapping[str, Any] | None = None,
-                      instance: dg.DagsterInstance | None = None,
-                      project_root: str | Path | None = None,
-                      run_config: Mapping[str, Any] | None = None) -> BlueprintRun:
+def execute_blueprint(
+    blueprint: Blueprint,
+    registry: SkillRegistry | None = None,
+    *,
+    initial_data: Mapping[str, Any] | None = None,
+    instance: dg.DagsterInstance | None = None,
+    project_root: str | Path | None = None,
+    run_config: Mapping[str, Any] | None = None,
+) -> BlueprintRun:
     """Run ``blueprint`` as a Dagster job in this process and return its outcome."""
     job = build_job(blueprint, registry, project_root=project_root)
     config = _merge_run_config(job, initial_data, run_config)
@@ -98,8 +109,9 @@ def execute_blueprint(blueprint: Blueprint, registry: SkillRegistry | None = Non
     return blueprint_run(result.run_id, instance=target)
 
 
-def _merge_run_config(job: dg.JobDefinition, initial_data: Mapping[str, Any] | None,
-                      extra: Mapping[str, Any] | None) -> dict[str, Any]:
+def _merge_run_config(
+    job: dg.JobDefinition, initial_data: Mapping[str, Any] | None, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
     config = globals()["run_config"](job, initial_data=initial_data)
     for section, value in (extra or {}).items():
         if section == "resources" and isinstance(value, Mapping):
@@ -148,7 +160,7 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
     Accepts an ``execute_in_process`` result, a ``DagsterRun`` or a run id.
     """
     if isinstance(result_or_run, dg.ExecuteInProcessResult):
-        instance = instance or result_or_run.dagster_run and _result_instance(result_or_run)
+        instance = instance or (result_or_run.dagster_run and _result_instance(result_or_run))
         run = result_or_run.dagster_run
     elif isinstance(result_or_run, dg.DagsterRun):
         run = result_or_run
@@ -159,23 +171,33 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
             raise ExecutionError(f"no run {result_or_run!r} in this Dagster instance")
         run = found
     else:
-        raise TypeError("final_context takes an ExecuteInProcessResult, a DagsterRun or a run "
-                        f"id, not {type(result_or_run).__name__}")
+        raise TypeError(
+            "final_context takes an ExecuteInProcessResult, a DagsterRun or a run "
+            f"id, not {type(result_or_run).__name__}"
+        )
     instance = instance or dg.DagsterInstance.get()
     plan_ops = _plan_ops(instance, run)
     outputs, skipped = _collect_steps(instance, run, None)
-    lineages = [load_lineage(Path(path), _root_of(Path(path), run_id), {})
-                for run_id, path in outputs.values()]
+    lineages = [
+        load_lineage(Path(path), _root_of(Path(path), run_id), {})
+        for run_id, path in outputs.values()
+    ]
     suspended = run.tags.get(STATUS_TAG) == "suspended"
-    unreached = [] if suspended else [
-        (op["key"], op["order"], op["component"])
-        for name, op in plan_ops.items() if name in skipped and op["records_skip"]]
+    unreached = (
+        []
+        if suspended
+        else [
+            (op["key"], op["order"], op["component"])
+            for name, op in plan_ops.items()
+            if name in skipped and op["records_skip"]
+        ]
+    )
     return deltas.final_context(lineages, unreached)
 
 
 def _result_instance(result: dg.ExecuteInProcessResult) -> dg.DagsterInstance:
     # ExecuteInProcessResult keeps its instance only privately; it is the one the run used.
-    return result._instance  # noqa: SLF001
+    return result._instance
 
 
 def _plan_ops(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, dict[str, Any]]:
@@ -194,14 +216,15 @@ def _root_of(refs_path: Path, run_id: str) -> Path:
     raise ExecutionError(f"unexpected output location {refs_path}")
 
 
-def _collect_steps(instance: dg.DagsterInstance, run: dg.DagsterRun,
-                   wanted: set[str] | None) -> tuple[dict[str, tuple[str, str]], set[str]]:
+def _collect_steps(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, wanted: set[str] | None
+) -> tuple[dict[str, tuple[str, str]], set[str]]:
     """Per step key: where its context output is stored, or that Dagster skipped it."""
     outputs: dict[str, tuple[str, str]] = {}
     skipped: set[str] = set()
     records = instance.get_records_for_run(
-        run.run_id, of_type={dg.DagsterEventType.HANDLED_OUTPUT,
-                             dg.DagsterEventType.STEP_SKIPPED}).records
+        run.run_id, of_type={dg.DagsterEventType.HANDLED_OUTPUT, dg.DagsterEventType.STEP_SKIPPED}
+    ).records
     for record in records:
         event = record.event_log_entry.dagster_event
         if event is None or event.step_key is None:

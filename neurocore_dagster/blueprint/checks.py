@@ -22,9 +22,15 @@ def semantic_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
     seen: set[str] = set()
     for index, name in enumerate(names):
         if name in seen:
-            found.append(issue("component.duplicate", f"component {name!r} is defined twice",
-                               ("components", index, "name"), input=name,
-                               expected="unique component names"))
+            found.append(
+                issue(
+                    "component.duplicate",
+                    f"component {name!r} is defined twice",
+                    ("components", index, "name"),
+                    input=name,
+                    expected="unique component names",
+                )
+            )
         seen.add(name)
     flow = blueprint.flow
     if flow.type == "graph":
@@ -42,20 +48,36 @@ def _step_issues(flow: Flow, components: set[str]) -> list[BlueprintIssue]:
     found: list[BlueprintIssue] = []
     for key in ("nodes", "edges"):
         if getattr(flow, key) is not None:
-            found.append(issue("flow.misplaced_key",
-                               f"'{key}' belongs to graph flows; this flow is {flow.type!r}",
-                               ("flow", key), expected="steps"))
+            found.append(
+                issue(
+                    "flow.misplaced_key",
+                    f"'{key}' belongs to graph flows; this flow is {flow.type!r}",
+                    ("flow", key),
+                    expected="steps",
+                )
+            )
     if not flow.steps:
-        found.append(issue("flow.no_steps", f"a {flow.type} flow needs at least one step",
-                           ("flow", "steps"), expected="a list of steps"))
+        found.append(
+            issue(
+                "flow.no_steps",
+                f"a {flow.type} flow needs at least one step",
+                ("flow", "steps"),
+                expected="a list of steps",
+            )
+        )
         return found
     for index, step in enumerate(flow.steps):
         loc = ("flow", "steps", index)
         if step.component not in components:
-            found.append(issue("step.unknown_component",
-                               f"step uses component {step.component!r}, which is not defined",
-                               (*loc, "component"), input=step.component,
-                               expected=f"a component name: {_known(components)}"))
+            found.append(
+                issue(
+                    "step.unknown_component",
+                    f"step uses component {step.component!r}, which is not defined",
+                    (*loc, "component"),
+                    input=step.component,
+                    expected=f"a component name: {_known(components)}",
+                )
+            )
         if step.condition is not None:
             found.extend(_condition_issues(step.condition, (*loc, "condition")))
     return found
@@ -64,43 +86,79 @@ def _step_issues(flow: Flow, components: set[str]) -> list[BlueprintIssue]:
 def _graph_issues(flow: Flow, components: set[str]) -> list[BlueprintIssue]:
     found: list[BlueprintIssue] = []
     if flow.steps is not None:
-        found.append(issue("flow.misplaced_key",
-                           "'steps' belongs to sequential and conditional flows; "
-                           "this flow is 'graph'", ("flow", "steps"),
-                           expected="nodes and edges"))
+        found.append(
+            issue(
+                "flow.misplaced_key",
+                "'steps' belongs to sequential and conditional flows; this flow is 'graph'",
+                ("flow", "steps"),
+                expected="nodes and edges",
+            )
+        )
     if not flow.nodes:
-        found.append(issue("flow.no_nodes", "a graph flow needs at least one node",
-                           ("flow", "nodes"), expected="a list of nodes"))
+        found.append(
+            issue(
+                "flow.no_nodes",
+                "a graph flow needs at least one node",
+                ("flow", "nodes"),
+                expected="a list of nodes",
+            )
+        )
         return found
     ids: set[str] = set()
     for index, node in enumerate(flow.nodes):
         loc = ("flow", "nodes", index)
         if node.id in ids:
-            found.append(issue("node.duplicate", f"node id {node.id!r} is used twice",
-                               (*loc, "id"), input=node.id, expected="unique node ids"))
+            found.append(
+                issue(
+                    "node.duplicate",
+                    f"node id {node.id!r} is used twice",
+                    (*loc, "id"),
+                    input=node.id,
+                    expected="unique node ids",
+                )
+            )
         ids.add(node.id)
         if node.component not in components:
-            found.append(issue("node.unknown_component",
-                               f"node {node.id!r} uses component {node.component!r}, "
-                               "which is not defined", (*loc, "component"),
-                               input=node.component,
-                               expected=f"a component name: {_known(components)}"))
+            found.append(
+                issue(
+                    "node.unknown_component",
+                    f"node {node.id!r} uses component {node.component!r}, which is not defined",
+                    (*loc, "component"),
+                    input=node.component,
+                    expected=f"a component name: {_known(components)}",
+                )
+            )
     for index, edge in enumerate(flow.edges or []):
         loc = ("flow", "edges", index)
         for end in ("source", "target"):
             value = getattr(edge, end)
             if value not in ids:
-                found.append(issue(f"edge.unknown_{end}", f"{value!r} is not a node",
-                                   (*loc, end), input=value,
-                                   expected=f"a node id: {_known(ids)}"))
+                found.append(
+                    issue(
+                        f"edge.unknown_{end}",
+                        f"{value!r} is not a node",
+                        (*loc, end),
+                        input=value,
+                        expected=f"a node id: {_known(ids)}",
+                    )
+                )
         if edge.port is not None and not edge.port:
-            found.append(issue("edge.empty_port", "port is empty", (*loc, "port"),
-                               input=edge.port, expected="a port name or no port"))
+            found.append(
+                issue(
+                    "edge.empty_port",
+                    "port is empty",
+                    (*loc, "port"),
+                    input=edge.port,
+                    expected="a port name or no port",
+                )
+            )
         if edge.condition is not None:
             found.extend(_condition_issues(edge.condition, (*loc, "condition")))
     return found
 
 
 def _condition_issues(expression: str, loc: tuple[str | int, ...]) -> list[BlueprintIssue]:
-    return [issue(p.type, p.msg, loc, input=expression, expected=p.expected)
-            for p in condition_problems(expression)]
+    return [
+        issue(p.type, p.msg, loc, input=expression, expected=p.expected)
+        for p in condition_problems(expression)
+    ]

@@ -19,17 +19,30 @@ def load_blueprint(path: str | Path) -> Blueprint:
 
     Raises :class:`BlueprintError` listing every problem with file, line and key path.
     """
-    file = Path(path)
-    document = read_yaml_file(file)
+    return read_blueprint(Path(path))
+
+
+def read_blueprint(path: Path, display: str | None = None) -> Blueprint:
+    """:func:`load_blueprint`, naming the file ``display`` in errors (e.g. project-relative)."""
+    document = read_yaml_file(path, display=display)
     return blueprint_from_data(document.data, document.source)
 
 
 def blueprint_from_data(data: Any, source: SourceMap) -> Blueprint:
     """Validate parsed YAML data; issues are located with ``source``."""
     if not isinstance(data, dict):
-        raise BlueprintError([source.locate(issue(
-            "document.not_mapping", f"a blueprint is a YAML mapping, not {_kind(data)}",
-            input=data, expected="keys name, components, flow"))])
+        raise BlueprintError(
+            [
+                source.locate(
+                    issue(
+                        "document.not_mapping",
+                        f"a blueprint is a YAML mapping, not {_kind(data)}",
+                        input=data,
+                        expected="keys name, components, flow",
+                    )
+                )
+            ]
+        )
     try:
         blueprint = Blueprint.model_validate(data)
     except ValidationError as exc:
@@ -37,8 +50,9 @@ def blueprint_from_data(data: Any, source: SourceMap) -> Blueprint:
     return blueprint.with_source(source)
 
 
-def issues_from_validation(error: ValidationError, root: type[BaseModel] = Blueprint,
-                           prefix: Loc = ()) -> list[BlueprintIssue]:
+def issues_from_validation(
+    error: ValidationError, root: type[BaseModel] = Blueprint, prefix: Loc = ()
+) -> list[BlueprintIssue]:
     """Turn pydantic's errors into issues (semantic ones carry their own list)."""
     found: list[BlueprintIssue] = []
     for detail in error.errors(include_url=False):
@@ -46,9 +60,16 @@ def issues_from_validation(error: ValidationError, root: type[BaseModel] = Bluep
         ctx = detail.get("ctx") or {}
         if detail["type"] == "blueprint.semantic" and "issues" in ctx:
             for inner in ctx["issues"]:
-                found.append(BlueprintIssue(
-                    type=inner.type, msg=inner.msg, loc=(*prefix, *loc, *inner.loc),
-                    input=inner.input, expected=inner.expected, has_input=inner.has_input))
+                found.append(
+                    BlueprintIssue(
+                        type=inner.type,
+                        msg=inner.msg,
+                        loc=(*prefix, *loc, *inner.loc),
+                        input=inner.input,
+                        expected=inner.expected,
+                        has_input=inner.has_input,
+                    )
+                )
             continue
         found.append(_from_pydantic(detail, root, prefix, loc))
     return found
@@ -59,8 +80,13 @@ def _from_pydantic(detail: Any, root: type[BaseModel], prefix: Loc, loc: Loc) ->
     full = (*prefix, *loc)
     if kind == "extra_forbidden":
         keys = _valid_keys(root, loc[:-1])
-        return issue("key.unknown", f"unknown key {loc[-1]!r}", full, input=loc[-1],
-                     expected=f"one of: {', '.join(keys)}" if keys else None)
+        return issue(
+            "key.unknown",
+            f"unknown key {loc[-1]!r}",
+            full,
+            input=loc[-1],
+            expected=f"one of: {', '.join(keys)}" if keys else None,
+        )
     if kind == "missing":
         return issue("key.missing", f"required key {loc[-1]!r} is missing", full)
     ctx = detail.get("ctx") or {}
@@ -68,8 +94,13 @@ def _from_pydantic(detail: Any, root: type[BaseModel], prefix: Loc, loc: Loc) ->
     message = detail["msg"]
     if kind == "string_type" and isinstance(detail.get("input"), bool | int | float):
         message += " (YAML reads yes/no/on/off and bare numbers as non-strings: quote it)"
-    return issue(f"value.{kind}", message, full, input=detail.get("input"),
-                 expected=str(expected) if expected is not None else None)
+    return issue(
+        f"value.{kind}",
+        message,
+        full,
+        input=detail.get("input"),
+        expected=str(expected) if expected is not None else None,
+    )
 
 
 def _valid_keys(root: type[BaseModel], loc: Loc) -> list[str]:
@@ -97,9 +128,9 @@ def _unwrap(annotation: Any) -> Any:
     while True:
         origin = typing.get_origin(annotation)
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if origin in (typing.Union, types.UnionType) and len(args) == 1:
-            annotation = args[0]
-        elif origin is list and args:
+        if (origin in (typing.Union, types.UnionType) and len(args) == 1) or (
+            origin is list and args
+        ):
             annotation = args[0]
         else:
             return annotation

@@ -92,22 +92,23 @@ def _expand_one(
     name = spec.get("name", APPROVAL_SKILL)
     if not isinstance(name, str) or not name:
         problems.append(
-            issue("approval.bad_name", "approval name must be a non-empty string", (*loc, "name"),
-                  input=name)
+            issue(
+                "approval.bad_name",
+                "approval name must be a non-empty string",
+                (*loc, "name"),
+                input=name,
+            )
         )
         return step
     config = {key: spec[key] for key in ("message", "require") if key in spec}
-    existing = next(
-        (c for c in components if isinstance(c, dict) and c.get("name") == name), None
-    )
+    existing = next((c for c in components if isinstance(c, dict) and c.get("name") == name), None)
     if existing is None:
         components.append({"name": name, "type": APPROVAL_SKILL, "config": config})
     elif existing.get("type") != APPROVAL_SKILL:
         problems.append(
             issue(
                 "approval.name_taken",
-                f"approval name {name!r} is already a component of skill "
-                f"{existing.get('type')!r}",
+                f"approval name {name!r} is already a component of skill {existing.get('type')!r}",
                 (*loc, "name"),
                 input=name,
                 expected="a name not used by another component",

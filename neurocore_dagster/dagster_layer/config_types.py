@@ -16,8 +16,12 @@ from typing import Any
 
 import dagster as dg
 
-_SCALARS: dict[str, Any] = {"string": dg.String, "integer": dg.Int, "number": dg.Float,
-                            "boolean": dg.Bool}
+_SCALARS: dict[str, Any] = {
+    "string": dg.String,
+    "integer": dg.Int,
+    "number": dg.Float,
+    "boolean": dg.Bool,
+}
 _NO_DEFAULT = object()
 
 
@@ -31,8 +35,10 @@ def config_field(schema: Mapping[str, Any], values: Mapping[str, Any], name: str
 
 def _any_required(schema: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     props = schema.get("properties", {})
-    return any(key not in values and "default" not in props.get(key, {})
-               for key in schema.get("required", []))
+    return any(
+        key not in values and "default" not in props.get(key, {})
+        for key in schema.get("required", [])
+    )
 
 
 def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> Any:
@@ -56,8 +62,9 @@ def _field(prop: Mapping[str, Any], default: Any, required: bool, name: str) -> 
     if default is _NO_DEFAULT:
         return dg.Field(config_type, is_required=required, description=description)
     if default is None:
-        return dg.Field(dg.Noneable(config_type), is_required=False, default_value=None,
-                        description=description)
+        return dg.Field(
+            dg.Noneable(config_type), is_required=False, default_value=None, description=description
+        )
     return dg.Field(config_type, is_required=False, default_value=default, description=description)
 
 

@@ -108,10 +108,14 @@ def _load(path: Path) -> Any:
 
 
 @dg.io_manager(
-    config_schema={"base_dir": dg.Field(dg.Noneable(dg.StringSource), is_required=False,
-                                        default_value=None,
-                                        description="Folder for context deltas; defaults to "
-                                                    "<instance storage>/neurocore.")},
+    config_schema={
+        "base_dir": dg.Field(
+            dg.Noneable(dg.StringSource),
+            is_required=False,
+            default_value=None,
+            description="Folder for context deltas; defaults to <instance storage>/neurocore.",
+        )
+    },
     description="Stores each op's context delta once; outputs refer to deltas.",
 )
 def context_io_manager(init_context: dg.InitResourceContext) -> ContextIOManager:

@@ -42,9 +42,13 @@ SOURCE_METADATA = "neurocore/source"
 RESERVED_RESOURCE_KEYS = (RUN_RESOURCE_KEY, "io_manager")
 
 
-def build_job(blueprint: Blueprint, registry: SkillRegistry | None = None, *,
-              project_root: str | Path | None = None,
-              translator: BlueprintTranslator | None = None) -> dg.JobDefinition:
+def build_job(
+    blueprint: Blueprint,
+    registry: SkillRegistry | None = None,
+    *,
+    project_root: str | Path | None = None,
+    translator: BlueprintTranslator | None = None,
+) -> dg.JobDefinition:
     """The Dagster job that runs ``blueprint`` with flowengine's semantics.
 
     ``project_root`` (default: the working directory) supplies ``neurocore.yaml``
@@ -55,8 +59,12 @@ def build_job(blueprint: Blueprint, registry: SkillRegistry | None = None, *,
     return job_for_project(blueprint, registry, project, translator)
 
 
-def job_for_project(blueprint: Blueprint, registry: SkillRegistry, project: Project,
-                    translator: BlueprintTranslator | None = None) -> dg.JobDefinition:
+def job_for_project(
+    blueprint: Blueprint,
+    registry: SkillRegistry,
+    project: Project,
+    translator: BlueprintTranslator | None = None,
+) -> dg.JobDefinition:
     translator = validate_translator(translator or BlueprintTranslator())
     plan = compile_plan(blueprint, registry)
     resources = _component_resources(blueprint, registry, project, translator)
@@ -67,8 +75,7 @@ def job_for_project(blueprint: Blueprint, registry: SkillRegistry, project: Proj
     route_names = _route_output_names(plan, {k: s.name for k, s in specs.items()})
     keys = {name: key for name, (key, _) in resources.items()}
     for op in plan.ops:
-        rendered[op.key] = render_op(plan, op, specs[op.key], job_name, route_names[op.key],
-                                     keys)
+        rendered[op.key] = render_op(plan, op, specs[op.key], job_name, route_names[op.key], keys)
     graph = dg.GraphDefinition(
         name=job_name,
         description=blueprint.description or f"NeuroCore blueprint {blueprint.name!r}",
@@ -80,52 +87,78 @@ def job_for_project(blueprint: Blueprint, registry: SkillRegistry, project: Proj
     resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
-        tags={BLUEPRINT_TAG: blueprint.name, "neurocore/blueprint_version": blueprint.version,
-              "neurocore/flow_type": blueprint.flow.type},
+        tags={
+            BLUEPRINT_TAG: blueprint.name,
+            "neurocore/blueprint_version": blueprint.version,
+            "neurocore/flow_type": blueprint.flow.type,
+        },
         metadata=_job_metadata(blueprint, plan, rendered),
     )
 
 
-def _component_resources(blueprint: Blueprint, registry: SkillRegistry, project: Project,
-                         translator: BlueprintTranslator) -> dict[str, tuple[str, Any]]:
+def _component_resources(
+    blueprint: Blueprint, registry: SkillRegistry, project: Project, translator: BlueprintTranslator
+) -> dict[str, tuple[str, Any]]:
     problems: list[BlueprintIssue] = []
     resources: dict[str, tuple[str, Any]] = {}
     for index, component in enumerate(blueprint.components):
         meta = registry.meta(component.type)
-        merged = merge_layers([
-            ConfigLayer(project.skill_config(component.type), project.source,
-                        ("skills", component.type)),
-            ConfigLayer(dict(component.config), blueprint.source,
-                        ("components", index, "config")),
-        ])
+        merged = merge_layers(
+            [
+                ConfigLayer(
+                    project.skill_config(component.type), project.source, ("skills", component.type)
+                ),
+                ConfigLayer(
+                    dict(component.config), blueprint.source, ("components", index, "config")
+                ),
+            ]
+        )
         problems.extend(schema_issues(merged, meta.config_schema, meta.name))
         key = translator.get_resource_key(component.name)
         if key in RESERVED_RESOURCE_KEYS:
-            problems.append(blueprint.source.locate(issue(
-                "component.reserved_name",
-                f"component name {component.name!r} is reserved in Dagster jobs",
-                ("components", index, "name"), input=component.name,
-                expected=f"a name other than {', '.join(RESERVED_RESOURCE_KEYS)}")))
-        resources[component.name] = (key, component_resource(
-            blueprint, component.name, registry, merged.values, key))
-    _check_unique_names(blueprint, {n: k for n, (k, _) in resources.items()}, "resource",
-                        problems)
+            problems.append(
+                blueprint.source.locate(
+                    issue(
+                        "component.reserved_name",
+                        f"component name {component.name!r} is reserved in Dagster jobs",
+                        ("components", index, "name"),
+                        input=component.name,
+                        expected=f"a name other than {', '.join(RESERVED_RESOURCE_KEYS)}",
+                    )
+                )
+            )
+        resources[component.name] = (
+            key,
+            component_resource(blueprint, component.name, registry, merged.values, key),
+        )
+    _check_unique_names(blueprint, {n: k for n, (k, _) in resources.items()}, "resource", problems)
     if problems:
         raise BlueprintError(problems)
     return resources
 
 
-def _check_unique_names(blueprint: Blueprint, names: Mapping[str, str], what: str,
-                        problems: list[BlueprintIssue] | None = None) -> None:
+def _check_unique_names(
+    blueprint: Blueprint,
+    names: Mapping[str, str],
+    what: str,
+    problems: list[BlueprintIssue] | None = None,
+) -> None:
     seen: dict[str, str] = {}
     found: list[BlueprintIssue] = []
     for original, name in names.items():
         if name in seen:
-            found.append(blueprint.source.locate(issue(
-                f"{what}.name_clash",
-                f"{original!r} and {seen[name]!r} both become Dagster {what} name {name!r}",
-                ("flow",), input=original, expected="names that differ after replacing "
-                                                    "characters other than letters, digits, _")))
+            found.append(
+                blueprint.source.locate(
+                    issue(
+                        f"{what}.name_clash",
+                        f"{original!r} and {seen[name]!r} both become Dagster {what} name {name!r}",
+                        ("flow",),
+                        input=original,
+                        expected="names that differ after replacing "
+                        "characters other than letters, digits, _",
+                    )
+                )
+            )
         seen[name] = original
     if problems is not None:
         problems.extend(found)
@@ -133,8 +166,9 @@ def _check_unique_names(blueprint: Blueprint, names: Mapping[str, str], what: st
         raise BlueprintError(found)
 
 
-def _route_output_names(plan: ExecutionPlan,
-                        op_names: Mapping[str, str]) -> dict[str, dict[Route, str]]:
+def _route_output_names(
+    plan: ExecutionPlan, op_names: Mapping[str, str]
+) -> dict[str, dict[Route, str]]:
     consumers = {route: op.key for op in plan.ops for route in op.inputs}
     names: dict[str, dict[Route, str]] = {}
     for op in plan.ops:
@@ -158,25 +192,40 @@ def _dependencies(plan: ExecutionPlan, rendered: Mapping[str, RenderedOp]) -> di
     for op in plan.ops:
         if not op.inputs:
             continue
-        sources = [dg.DependencyDefinition(rendered[producers[r]].spec.name,
-                                           rendered[producers[r]].route_outputs[r])
-                   for r in op.inputs]
-        invocation = dg.NodeInvocation(rendered[op.key].definition.name,
-                                       alias=rendered[op.key].spec.name)
+        sources = [
+            dg.DependencyDefinition(
+                rendered[producers[r]].spec.name, rendered[producers[r]].route_outputs[r]
+            )
+            for r in op.inputs
+        ]
+        invocation = dg.NodeInvocation(
+            rendered[op.key].definition.name, alias=rendered[op.key].spec.name
+        )
         deps[invocation] = {UPSTREAM_INPUT: dg.MultiDependencyDefinition(sources)}
     for op in plan.ops:
         if not op.inputs:
-            deps[dg.NodeInvocation(rendered[op.key].definition.name,
-                                   alias=rendered[op.key].spec.name)] = {}
+            deps[
+                dg.NodeInvocation(
+                    rendered[op.key].definition.name, alias=rendered[op.key].spec.name
+                )
+            ] = {}
     return deps
 
 
-def _job_metadata(blueprint: Blueprint, plan: ExecutionPlan,
-                  rendered: Mapping[str, RenderedOp]) -> dict[str, Any]:
-    ops = {r.spec.name: {"key": op.key, "order": op.order, "kind": op.kind,
-                         "records_skip": op.records_skip,
-                         "component": op.unit.component if op.kind in ("step", "node") else None}
-           for op in plan.ops for r in [rendered[op.key]]}
+def _job_metadata(
+    blueprint: Blueprint, plan: ExecutionPlan, rendered: Mapping[str, RenderedOp]
+) -> dict[str, Any]:
+    ops = {
+        r.spec.name: {
+            "key": op.key,
+            "order": op.order,
+            "kind": op.kind,
+            "records_skip": op.records_skip,
+            "component": op.unit.component if op.kind in ("step", "node") else None,
+        }
+        for op in plan.ops
+        for r in [rendered[op.key]]
+    }
     metadata: dict[str, Any] = {
         BLUEPRINT_METADATA: dg.MetadataValue.json(json.loads(blueprint.model_dump_json())),
         PLAN_METADATA: dg.MetadataValue.json({"ops": ops}),

@@ -38,13 +38,20 @@ class RenderedOp:
     route_outputs: Mapping[Route, str]
 
 
-def render_op(plan: ExecutionPlan, op: PlanOp, spec: OpSpec, job_name: str,
-              route_outputs: Mapping[Route, str], resource_keys: Mapping[str, str]) -> RenderedOp:
+def render_op(
+    plan: ExecutionPlan,
+    op: PlanOp,
+    spec: OpSpec,
+    job_name: str,
+    route_outputs: Mapping[Route, str],
+    resource_keys: Mapping[str, str],
+) -> RenderedOp:
     outs = {CONTEXT_OUTPUT: dg.Out(description="This op's context lineage (for final_context).")}
     for route, name in route_outputs.items():
         outs[name] = dg.Out(is_required=False, description=f"Route {route.label}")
     ins = {UPSTREAM_INPUT: dg.In(description="Contexts from incoming routes")} if op.inputs else {}
-    keys = {u.component: resource_keys[u.component] for u in op.units}
+    runs_skills = op.kind != "router"
+    keys = {u.component: resource_keys[u.component] for u in op.units} if runs_skills else {}
     compute = _compute_fn(plan, op, route_outputs, keys)
     definition = dg.OpDefinition(
         name=f"{job_name}__{spec.name}",
@@ -58,14 +65,17 @@ def render_op(plan: ExecutionPlan, op: PlanOp, spec: OpSpec, job_name: str,
     return RenderedOp(op=op, spec=spec, definition=definition, route_outputs=route_outputs)
 
 
-def _compute_fn(plan: ExecutionPlan, op: PlanOp, route_outputs: Mapping[Route, str],
-                resource_keys: Mapping[str, str]) -> Any:
+def _compute_fn(
+    plan: ExecutionPlan,
+    op: PlanOp,
+    route_outputs: Mapping[Route, str],
+    resource_keys: Mapping[str, str],
+) -> Any:
     # No annotation on `context`: Dagster inspects it and cannot read a postponed (string) one.
     def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output]:  # type: ignore[no-untyped-def]
         lineages = list(inputs.get(UPSTREAM_INPUT) or [])
         run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
-        components = {name: getattr(context.resources, key)
-                      for name, key in resource_keys.items()}
+        components = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
         params = RunParams(plan.settings, _clock(context, plan), attempt=context.retry_number)
         try:
             outcome = execute_op(plan, op, lineages, run_inputs.initial_data, components, params)
@@ -75,9 +85,11 @@ def _compute_fn(plan: ExecutionPlan, op: PlanOp, route_outputs: Mapping[Route, s
             context.log.warning(
                 f"{op.key}: attempt {retry.attempt + 1} failed with "
                 f"{type(retry.error).__name__}: {retry.error}; retrying in "
-                f"{retry.delay_seconds:.2f}s ({unit.retry.max_retries} retries allowed)")
-            raise dg.RetryRequested(max_retries=unit.retry.max_retries,
-                                    seconds_to_wait=retry.delay_seconds) from retry.error
+                f"{retry.delay_seconds:.2f}s ({unit.retry.max_retries} retries allowed)"
+            )
+            raise dg.RetryRequested(
+                max_retries=unit.retry.max_retries, seconds_to_wait=retry.delay_seconds
+            ) from retry.error
         emit(context, outcome.reports)
         if outcome.suspended:
             _mark_suspended(context, outcome)
@@ -100,12 +112,16 @@ def _clock(context: dg.OpExecutionContext, plan: ExecutionPlan) -> FlowClock:
 
 def _mark_suspended(context: dg.OpExecutionContext, outcome: OpOutcome) -> None:
     meta = outcome.context.metadata
-    context.instance.add_run_tags(context.run_id, {
-        STATUS_TAG: "suspended",
-        "neurocore/suspended_at": meta.suspended_at_node or "",
-    })
-    context.log.warning(f"run suspended at {meta.suspended_at_node!r}: "
-                        f"{meta.suspension_reason or ''}".strip())
+    context.instance.add_run_tags(
+        context.run_id,
+        {
+            STATUS_TAG: "suspended",
+            "neurocore/suspended_at": meta.suspended_at_node or "",
+        },
+    )
+    context.log.warning(
+        f"run suspended at {meta.suspended_at_node!r}: {meta.suspension_reason or ''}".strip()
+    )
 
 
 def emit(context: dg.OpExecutionContext, reports: tuple[Report, ...]) -> None:
@@ -119,8 +135,10 @@ def emit(context: dg.OpExecutionContext, reports: tuple[Report, ...]) -> None:
 
 def output_metadata(op: PlanOp, outcome: OpOutcome) -> dict[str, Any]:
     own = outcome.own
-    written = {key: _preview(change.value) if change.kind == "set" else change.kind
-               for key, change in own.data.items()}
+    written = {
+        key: _preview(change.value) if change.kind == "set" else change.kind
+        for key, change in own.data.items()
+    }
     skipped = [r for r in outcome.reports if r.kind == "skipped" and r.unit == op.key]
     metadata: dict[str, Any] = {
         "keys_written": dg.MetadataValue.json(written),

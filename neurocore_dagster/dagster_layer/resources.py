@@ -21,8 +21,14 @@ from neurocore_dagster.skills.registry import SkillRegistry
 
 RUN_RESOURCE_KEY = "neurocore"
 
-_INPUT_TYPES: dict[str, Any] = {"string": dg.String, "integer": dg.Int, "number": dg.Float,
-                                "boolean": dg.Bool, "array": [dg.Any], "object": dg.Permissive()}
+_INPUT_TYPES: dict[str, Any] = {
+    "string": dg.String,
+    "integer": dg.Int,
+    "number": dg.Float,
+    "boolean": dg.Bool,
+    "array": [dg.Any],
+    "object": dg.Permissive(),
+}
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,13 @@ def run_inputs_resource(blueprint: Blueprint) -> dg.ResourceDefinition:
         resource_fn=build,
         config_schema={
             "initial_data": initial_data_field(blueprint),
-            "resume_data": dg.Field(dg.Noneable(dg.Permissive()), is_required=False,
-                                    default_value=None,
-                                    description="Decision for a suspended approval gate: "
-                                                "{approved: bool, note: str, by: str}"),
+            "resume_data": dg.Field(
+                dg.Noneable(dg.Permissive()),
+                is_required=False,
+                default_value=None,
+                description="Decision for a suspended approval gate: "
+                "{approved: bool, note: str, by: str}",
+            ),
         },
         description=f"Initial data of a run of blueprint {blueprint.name!r}.",
     )
@@ -55,24 +64,38 @@ def run_inputs_resource(blueprint: Blueprint) -> dg.ResourceDefinition:
 def initial_data_field(blueprint: Blueprint) -> dg.Field:
     """Typed fields from the blueprint's ``inputs``; free-form data without them."""
     if not blueprint.inputs:
-        return dg.Field(dg.Permissive(), is_required=False, default_value={},
-                        description="Initial context data (free-form).")
+        return dg.Field(
+            dg.Permissive(),
+            is_required=False,
+            default_value={},
+            description="Initial context data (free-form).",
+        )
     fields = {}
     for name, spec in blueprint.inputs.items():
         kind = _INPUT_TYPES.get(spec.type, dg.Any)
         if spec.default is not None:
-            fields[name] = dg.Field(kind, is_required=False, default_value=spec.default,
-                                    description=spec.description)
+            fields[name] = dg.Field(
+                kind, is_required=False, default_value=spec.default, description=spec.description
+            )
         else:
-            fields[name] = dg.Field(kind if spec.required else dg.Noneable(kind),
-                                    is_required=spec.required, description=spec.description)
-    required = any(f.is_required for f in fields.values())
-    return dg.Field(dg.Permissive(fields), is_required=required,
-                    description="Initial context data (the blueprint's declared inputs).")
+            fields[name] = dg.Field(
+                kind if spec.required else dg.Noneable(kind),
+                is_required=spec.required,
+                description=spec.description,
+            )
+    description = "Initial context data (the blueprint's declared inputs)."
+    if any(f.is_required for f in fields.values()):
+        return dg.Field(dg.Permissive(fields), is_required=True, description=description)
+    return dg.Field(dg.Permissive(fields), description=description)
 
 
-def component_resource(blueprint: Blueprint, component_name: str, registry: SkillRegistry,
-                       values: dict[str, Any], resource_key: str) -> dg.ResourceDefinition:
+def component_resource(
+    blueprint: Blueprint,
+    component_name: str,
+    registry: SkillRegistry,
+    values: dict[str, Any],
+    resource_key: str,
+) -> dg.ResourceDefinition:
     component = blueprint.component(component_name)
     cls = registry.get(component.type)
     meta = registry.meta(component.type)
@@ -83,13 +106,15 @@ def component_resource(blueprint: Blueprint, component_name: str, registry: Skil
         instance.init(config)
         problems = instance.validate_config()
         if problems:
-            raise SkillError(f"component {component_name!r} (skill {meta.name!r}) refused its "
-                             f"config: {'; '.join(problems)}")
+            raise SkillError(
+                f"component {component_name!r} (skill {meta.name!r}) refused its "
+                f"config: {'; '.join(problems)}"
+            )
         return instance
 
     return dg.ResourceDefinition(
         resource_fn=build,
         config_schema=config_field(meta.config_schema or {}, values, resource_key),
         description=f"Component {component_name!r}: skill {meta.name} {meta.version}. "
-                    f"{meta.description}".strip(),
+        f"{meta.description}".strip(),
     )

@@ -127,12 +127,18 @@ class BlueprintTranslator:
             tags[SKILL_VERSION_TAG] = op.unit.skill_version
         else:
             tags[SKILL_TAG] = ",".join(sorted({u.skill for u in op.units}))
-        return OpSpec(name=self.get_op_name(op), description=self.get_op_description(op),
-                      tags=tags, metadata=self.get_op_metadata(op))
+        return OpSpec(
+            name=self.get_op_name(op),
+            description=self.get_op_description(op),
+            tags=tags,
+            metadata=self.get_op_metadata(op),
+        )
 
 
 def validate_translator(translator: object) -> BlueprintTranslator:
     if not isinstance(translator, BlueprintTranslator):
-        raise TypeError(f"translator must be a BlueprintTranslator (or subclass), not "
-                        f"{type(translator).__name__}; pass BlueprintTranslator() or a subclass")
+        raise TypeError(
+            f"translator must be a BlueprintTranslator (or subclass), not "
+            f"{type(translator).__name__}; pass BlueprintTranslator() or a subclass"
+        )
     return translator

@@ -68,24 +68,36 @@ def _check_skills(blueprint: Blueprint, registry: SkillRegistry) -> None:
     found: list[BlueprintIssue] = []
     for index, component in enumerate(blueprint.components):
         if component.type not in registry:
-            found.append(issue(
-                "component.unknown_skill",
-                f"component {component.name!r} uses skill {component.type!r}, which is not "
-                "registered", ("components", index, "type"), input=component.type,
-                expected=f"a skill name: {', '.join(registry.names()) or '(none)'}"))
+            found.append(
+                issue(
+                    "component.unknown_skill",
+                    f"component {component.name!r} uses skill {component.type!r}, which is not "
+                    "registered",
+                    ("components", index, "type"),
+                    input=component.type,
+                    expected=f"a skill name: {', '.join(registry.names()) or '(none)'}",
+                )
+            )
     if found:
         raise BlueprintError([blueprint.source.locate(i) for i in found])
 
 
-def _unit(blueprint: Blueprint, registry: SkillRegistry, key: str, component_name: str,
-          description: str | None, **extra: object) -> Unit:
+def _unit(
+    blueprint: Blueprint,
+    registry: SkillRegistry,
+    key: str,
+    component_name: str,
+    description: str | None,
+    **extra: object,
+) -> Unit:
     component = blueprint.component(component_name)
     cls = registry.get(component.type)
     meta = skill_meta_of(cls)
     retry = None
     if meta.max_retries > 0:
-        retry = RetryPlan(meta.max_retries, meta.retry_delay_base, meta.retry_delay_max,
-                          tuple(meta.retry_on))
+        retry = RetryPlan(
+            meta.max_retries, meta.retry_delay_base, meta.retry_delay_max, tuple(meta.retry_on)
+        )
     return Unit(
         key=key,
         component=component_name,
@@ -116,14 +128,31 @@ def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanO
     keys = _unique_keys([s.component for s in steps])
     ops: list[PlanOp] = []
     for index, (key, step) in enumerate(zip(keys, steps, strict=True)):
-        unit = _unit(blueprint, registry, key, step.component, step.description,
-                     on_error=step.on_error, condition=step.condition, step_index=index)
+        unit = _unit(
+            blueprint,
+            registry,
+            key,
+            step.component,
+            step.description,
+            on_error=step.on_error,
+            condition=step.condition,
+            step_index=index,
+        )
         inputs = (Route(keys[index - 1], key),) if index else ()
         routes = (Route(key, keys[index + 1]),) if index + 1 < len(keys) else ()
-        ops.append(PlanOp(key=key, kind="step", order=index, description=unit.description,
-                          units=(unit,), inputs=inputs, routes=routes,
-                          ancestors=frozenset(keys[:index]),
-                          blueprint_loc=("flow", "steps", index)))
+        ops.append(
+            PlanOp(
+                key=key,
+                kind="step",
+                order=index,
+                description=unit.description,
+                units=(unit,),
+                inputs=inputs,
+                routes=routes,
+                ancestors=frozenset(keys[:index]),
+                blueprint_loc=("flow", "steps", index),
+            )
+        )
     return ops
 
 
@@ -132,35 +161,63 @@ def _conditional_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[Plan
     keys = _unique_keys([s.component for s in steps])
     router_key = _unique_keys([ROUTER_KEY], set(keys))[0]
     candidates = tuple(
-        _unit(blueprint, registry, key, s.component, s.description, on_error=s.on_error,
-              condition=s.condition, step_index=i)
-        for i, (key, s) in enumerate(zip(keys, steps, strict=True)))
+        _unit(
+            blueprint,
+            registry,
+            key,
+            s.component,
+            s.description,
+            on_error=s.on_error,
+            condition=s.condition,
+            step_index=i,
+        )
+        for i, (key, s) in enumerate(zip(keys, steps, strict=True))
+    )
     router = PlanOp(
-        key=router_key, kind="router", order=0,
+        key=router_key,
+        kind="router",
+        order=0,
         description="Evaluates the step conditions in order; the first that holds runs.",
-        units=candidates, routes=tuple(Route(router_key, k) for k in keys),
-        blueprint_loc=("flow", "steps"))
+        units=candidates,
+        routes=tuple(Route(router_key, k) for k in keys),
+        blueprint_loc=("flow", "steps"),
+    )
     ops = [router]
     for index, unit in enumerate(candidates):
         plain = Unit(**{**unit.__dict__, "condition": None})
-        ops.append(PlanOp(key=unit.key, kind="step", order=index + 1,
-                          description=unit.description, units=(plain,),
-                          inputs=(Route(router_key, unit.key),),
-                          ancestors=frozenset({router_key}),
-                          blueprint_loc=("flow", "steps", index)))
+        ops.append(
+            PlanOp(
+                key=unit.key,
+                kind="step",
+                order=index + 1,
+                description=unit.description,
+                units=(plain,),
+                inputs=(Route(router_key, unit.key),),
+                ancestors=frozenset({router_key}),
+                blueprint_loc=("flow", "steps", index),
+            )
+        )
     return ops
 
 
 def _node_unit(blueprint: Blueprint, registry: SkillRegistry, node_id: str) -> Unit:
     node = next(n for n in blueprint.flow.nodes or [] if n.id == node_id)
-    return _unit(blueprint, registry, node.id, node.component, node.description,
-                 on_error=node.on_error, max_visits=node.max_visits)
+    return _unit(
+        blueprint,
+        registry,
+        node.id,
+        node.component,
+        node.description,
+        on_error=node.on_error,
+        max_visits=node.max_visits,
+    )
 
 
 def _routes_of(shape: GraphShape, node: str, direction: str) -> tuple[Route, ...]:
     indices = shape.forward[node] if direction == "out" else shape.reverse[node]
-    return tuple(Route(e.source, e.target, e.port, e.condition, i)
-                 for i in indices for e in [shape.edges[i]])
+    return tuple(
+        Route(e.source, e.target, e.port, e.condition, i) for i in indices for e in [shape.edges[i]]
+    )
 
 
 def _node_loc(blueprint: Blueprint, node_id: str) -> tuple[str | int, ...]:
@@ -173,37 +230,68 @@ def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
     ancestors = shape.ancestors()
     if not shape.has_cycles:
         return [
-            PlanOp(key=node, kind="node", order=order,
-                   description=(unit := _node_unit(blueprint, registry, node)).description,
-                   units=(unit,), inputs=_routes_of(shape, node, "in"),
-                   routes=_routes_of(shape, node, "out"), ancestors=ancestors[node],
-                   records_skip=True, blueprint_loc=_node_loc(blueprint, node))
+            PlanOp(
+                key=node,
+                kind="node",
+                order=order,
+                description=(unit := _node_unit(blueprint, registry, node)).description,
+                units=(unit,),
+                inputs=_routes_of(shape, node, "in"),
+                routes=_routes_of(shape, node, "out"),
+                ancestors=ancestors[node],
+                records_skip=True,
+                blueprint_loc=_node_loc(blueprint, node),
+            )
             for order, node in enumerate(shape.topological_order())
         ]
     prefix = _single_entry_prefix(shape)
     ops: list[PlanOp] = []
     for order, node in enumerate(prefix):
         unit = _node_unit(blueprint, registry, node)
-        ops.append(PlanOp(key=node, kind="node", order=order, description=unit.description,
-                          units=(unit,), inputs=_routes_of(shape, node, "in"),
-                          routes=_routes_of(shape, node, "out"),
-                          ancestors=frozenset(prefix[:order]), loop_mode=True,
-                          blueprint_loc=_node_loc(blueprint, node)))
+        ops.append(
+            PlanOp(
+                key=node,
+                kind="node",
+                order=order,
+                description=unit.description,
+                units=(unit,),
+                inputs=_routes_of(shape, node, "in"),
+                routes=_routes_of(shape, node, "out"),
+                ancestors=frozenset(prefix[:order]),
+                loop_mode=True,
+                blueprint_loc=_node_loc(blueprint, node),
+            )
+        )
     members = tuple(n for n in shape.node_ids if n not in prefix)
-    seed = ((shape.edges[shape.forward[prefix[-1]][0]].target,) if prefix
-            else tuple(shape.cyclic_roots()))
-    region = LoopRegion(members=members, seed=seed, edges=shape.edges,
-                        back_edges=shape.back_edges, cycle_nodes=shape.cycle_nodes)
+    seed = (
+        (shape.edges[shape.forward[prefix[-1]][0]].target,)
+        if prefix
+        else tuple(shape.cyclic_roots())
+    )
+    region = LoopRegion(
+        members=members,
+        seed=seed,
+        edges=shape.edges,
+        back_edges=shape.back_edges,
+        cycle_nodes=shape.cycle_nodes,
+    )
     key = _unique_keys([f"loop_{seed[0] if seed else members[0]}"], set(shape.node_ids))[0]
     entry_routes = _routes_of(shape, prefix[-1], "out") if prefix else ()
-    ops.append(PlanOp(
-        key=key, kind="loop", order=len(prefix),
-        description=f"Loop over {', '.join(members)} (flowengine's loop executor; "
-                    f"each visit is reported).",
-        units=tuple(_node_unit(blueprint, registry, m) for m in members),
-        inputs=entry_routes,
-        ancestors=frozenset(prefix), loop_mode=True, region=region,
-        blueprint_loc=("flow", "nodes")))
+    ops.append(
+        PlanOp(
+            key=key,
+            kind="loop",
+            order=len(prefix),
+            description=f"Loop over {', '.join(members)} (flowengine's loop executor; "
+            f"each visit is reported).",
+            units=tuple(_node_unit(blueprint, registry, m) for m in members),
+            inputs=entry_routes,
+            ancestors=frozenset(prefix),
+            loop_mode=True,
+            region=region,
+            blueprint_loc=("flow", "nodes"),
+        )
+    )
     return ops
 
 
@@ -228,8 +316,9 @@ def _single_entry_prefix(shape: GraphShape) -> list[str]:
         chain.append(target)
 
 
-def _parallel_read_warnings(blueprint: Blueprint, registry: SkillRegistry,
-                            ops: list[PlanOp]) -> list[str]:
+def _parallel_read_warnings(
+    blueprint: Blueprint, registry: SkillRegistry, ops: list[PlanOp]
+) -> list[str]:
     if blueprint.flow.type != "graph" or any(op.kind == "loop" for op in ops):
         return []
     by_key = {op.key: op for op in ops}
@@ -245,5 +334,6 @@ def _parallel_read_warnings(blueprint: Blueprint, registry: SkillRegistry,
                 found.append(
                     f"node {op.key!r} consumes {', '.join(shared)}, which parallel node "
                     f"{other.key!r} provides; a node only sees writes of its ancestors, "
-                    "so add an edge if it must read them")
+                    "so add an edge if it must read them"
+                )
     return found

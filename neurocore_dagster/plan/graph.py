@@ -34,8 +34,11 @@ class GraphShape:
 
     def cyclic_roots(self) -> list[str]:
         """Nodes whose incoming edges are all back edges (the loop executor's entry points)."""
-        return [n for n in self.node_ids
-                if all((self.edges[i].source, n) in self.back_edges for i in self.reverse[n])]
+        return [
+            n
+            for n in self.node_ids
+            if all((self.edges[i].source, n) in self.back_edges for i in self.reverse[n])
+        ]
 
     def topological_order(self) -> list[str]:
         in_degree = {n: len(self.reverse[n]) for n in self.node_ids}
@@ -85,8 +88,9 @@ def analyse(nodes: Sequence[Node], edges: Sequence[Edge]) -> GraphShape:
     return GraphShape(**{**shape.__dict__, "cycle_nodes": _cycle_nodes(shape)})
 
 
-def _back_edges(ids: Sequence[str], edges: Sequence[Edge],
-                forward: dict[str, list[int]]) -> set[tuple[str, str]]:
+def _back_edges(
+    ids: Sequence[str], edges: Sequence[Edge], forward: dict[str, list[int]]
+) -> set[tuple[str, str]]:
     white, gray, black = 0, 1, 2
     color = dict.fromkeys(ids, white)
     back: set[tuple[str, str]] = set()

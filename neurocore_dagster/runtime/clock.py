@@ -22,5 +22,9 @@ class FlowClock:
         if remaining <= 0:
             raise FlowTimeoutError(
                 f"Flow timeout exceeded: {elapsed:.2f}s > {self.timeout_seconds}s",
-                timeout=self.timeout_seconds, elapsed=elapsed, flow_id=flow_id, step=step)
+                timeout=self.timeout_seconds,
+                elapsed=elapsed,
+                flow_id=flow_id,
+                step=step,
+            )
         return remaining

@@ -17,8 +17,14 @@ _EVALUATOR = ConditionEvaluator()
 Decision = Literal["run", "skip"]
 
 
-def step_decision(unit_key: str, component: str, condition: str | None, context: FlowContext,
-                  policy: str, reports: list[Report]) -> Decision:
+def step_decision(
+    unit_key: str,
+    component: str,
+    condition: str | None,
+    context: FlowContext,
+    policy: str,
+    reports: list[Report],
+) -> Decision:
     """Whether a step runs; a skip is recorded in ``skipped_components`` as flowengine does."""
     if not condition:
         return "run"
@@ -28,20 +34,36 @@ def step_decision(unit_key: str, component: str, condition: str | None, context:
         context.metadata.add_condition_error(component, exc, condition)
         if policy == "fail":
             raise
-        reports.append(Report("condition_error", unit_key,
-                              f"condition of {unit_key!r} failed ({policy}): {exc}",
-                              {"condition": condition}))
+        reports.append(
+            Report(
+                "condition_error",
+                unit_key,
+                f"condition of {unit_key!r} failed ({policy}): {exc}",
+                {"condition": condition},
+            )
+        )
         holds = False
     if not holds:
         context.metadata.skipped_components.append(component)
-        reports.append(Report("skipped", unit_key, f"{unit_key} skipped: condition is false",
-                              {"reason": "condition false", "condition": condition}))
+        reports.append(
+            Report(
+                "skipped",
+                unit_key,
+                f"{unit_key} skipped: condition is false",
+                {"reason": "condition false", "condition": condition},
+            )
+        )
         return "skip"
     return "run"
 
 
-def active_routes(routes: Sequence[Route], port: str | None, context: FlowContext,
-                  policy: str, reports: list[Report]) -> list[Route]:
+def active_routes(
+    routes: Sequence[Route],
+    port: str | None,
+    context: FlowContext,
+    policy: str,
+    reports: list[Report],
+) -> list[Route]:
     """The routes a node activates after it ran (flowengine's port-then-condition rule)."""
     has_port_edges = any(r.port is not None for r in routes)
     active = []
@@ -55,8 +77,9 @@ def active_routes(routes: Sequence[Route], port: str | None, context: FlowContex
     return active
 
 
-def _edge_condition_ok(route: Route, context: FlowContext, policy: str,
-                       reports: list[Report]) -> bool:
+def _edge_condition_ok(
+    route: Route, context: FlowContext, policy: str, reports: list[Report]
+) -> bool:
     if not route.condition:
         return True
     try:
@@ -64,10 +87,15 @@ def _edge_condition_ok(route: Route, context: FlowContext, policy: str,
     except ConditionEvaluationError as exc:
         if policy == "fail":
             raise
-        context.metadata.add_condition_error(f"{route.source}->{route.target}", exc,
-                                             route.condition)
-        reports.append(Report(
-            "condition_error", route.source,
-            f"edge {route.label} condition failed, edge inactive ({policy}): {exc}",
-            {"condition": route.condition, "policy": policy}))
+        context.metadata.add_condition_error(
+            f"{route.source}->{route.target}", exc, route.condition
+        )
+        reports.append(
+            Report(
+                "condition_error",
+                route.source,
+                f"edge {route.label} condition failed, edge inactive ({policy}): {exc}",
+                {"condition": route.condition, "policy": policy},
+            )
+        )
         return False

@@ -20,8 +20,13 @@ from flowengine import FlowContext
 
 ChangeKind = Literal["set", "delete", "extend", "merge"]
 
-_META_LISTS = ("errors", "condition_errors", "skipped_components", "completed_nodes",
-               "loop_timings")
+_META_LISTS = (
+    "errors",
+    "condition_errors",
+    "skipped_components",
+    "completed_nodes",
+    "loop_timings",
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ def diff_data(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, 
     changes: dict[str, Change] = {}
     for key, value in after.items():
         if key not in before:
-            changes[key] = Change("set", value)
+            changes[key] = _created(value)
             continue
         change = _diff_value(before[key], value)
         if change is not None:
@@ -75,10 +80,23 @@ def diff_data(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, 
     return changes
 
 
+def _created(value: Any) -> Change:
+    """A new list is an append to an absent list, a new dict a merge into an absent dict.
+
+    So two parallel branches that each start the same list or dict combine
+    their items or keys, as they would have in flowengine's shared context.
+    """
+    if type(value) is list:
+        return Change("extend", tuple(value))
+    if type(value) is dict:
+        return Change("merge", children=diff_data({}, value))
+    return Change("set", value)
+
+
 def _diff_value(old: Any, new: Any) -> Change | None:
     if type(old) is list and type(new) is list and len(new) >= len(old):
         if _same(new[: len(old)], old):
-            return Change("extend", tuple(new[len(old):])) if len(new) > len(old) else None
+            return Change("extend", tuple(new[len(old) :])) if len(new) > len(old) else None
         return Change("set", new)
     if type(old) is dict and type(new) is dict:
         children = diff_data(old, new)
@@ -174,21 +192,26 @@ class Snapshot:
 
     def delta(self, op: str, order: int, after: FlowContext) -> Delta:
         meta = after.metadata
-        appended = {name: tuple(getattr(meta, name)[self.meta_lengths[name]:])
-                    for name in _META_LISTS}
+        appended = {
+            name: tuple(getattr(meta, name)[self.meta_lengths[name] :]) for name in _META_LISTS
+        }
         return Delta(
             op=op,
             order=order,
             data=diff_data(self.data, after.data.to_dict()),
             meta=MetaDelta(
                 appended={k: v for k, v in appended.items() if v},
-                node_visit_counts=(dict(meta.node_visit_counts)
-                                   if meta.node_visit_counts != self.visits else None),
-                iteration_count=(meta.iteration_count
-                                 if meta.iteration_count != self.iteration else None),
-                max_iterations_reached=(meta.max_iterations_reached
-                                        if meta.max_iterations_reached != self.max_reached
-                                        else None),
+                node_visit_counts=(
+                    dict(meta.node_visit_counts) if meta.node_visit_counts != self.visits else None
+                ),
+                iteration_count=(
+                    meta.iteration_count if meta.iteration_count != self.iteration else None
+                ),
+                max_iterations_reached=(
+                    meta.max_iterations_reached
+                    if meta.max_iterations_reached != self.max_reached
+                    else None
+                ),
                 suspended_at=meta.suspended_at_node if meta.suspended else None,
                 suspension_reason=meta.suspension_reason if meta.suspended else None,
             ),
@@ -196,23 +219,26 @@ class Snapshot:
         )
 
 
-def scalar_conflicts(deltas: Sequence[Delta],
-                     ancestors: Mapping[str, frozenset[str]]) -> list[tuple[str, str, str]]:
+def scalar_conflicts(
+    deltas: Sequence[Delta], ancestors: Mapping[str, frozenset[str]]
+) -> list[tuple[str, str, str]]:
     """(key, earlier op, later op) for each scalar key two parallel ops both wrote."""
     found = []
     written = [d for d in deltas if d.op != INITIAL_OP]
     for i, first in enumerate(written):
-        for second in written[i + 1:]:
-            if (first.op in ancestors.get(second.op, frozenset())
-                    or second.op in ancestors.get(first.op, frozenset())):
+        for second in written[i + 1 :]:
+            if first.op in ancestors.get(second.op, frozenset()) or second.op in ancestors.get(
+                first.op, frozenset()
+            ):
                 continue
             for key in sorted(first.scalar_keys() & second.scalar_keys()):
                 found.append((key, first.op, second.op))
     return found
 
 
-def final_context(lineages: Iterable[Sequence[Delta]],
-                  unreached: Iterable[tuple[str, int, str]]) -> FlowContext:
+def final_context(
+    lineages: Iterable[Sequence[Delta]], unreached: Iterable[tuple[str, int, str]]
+) -> FlowContext:
     """The run's final context: every delta once, plus a recorded skip per unreached node.
 
     ``unreached`` holds (op, order, component) for graph nodes Dagster skipped,
@@ -220,6 +246,7 @@ def final_context(lineages: Iterable[Sequence[Delta]],
     """
     deltas = [d for lineage in lineages for d in lineage]
     for op, order, component in unreached:
-        deltas.append(Delta(op=op, order=order,
-                            meta=MetaDelta(appended={"skipped_components": (component,)})))
+        deltas.append(
+            Delta(op=op, order=order, meta=MetaDelta(appended={"skipped_components": (component,)}))
+        )
     return build_context(ordered(deltas))

@@ -11,14 +11,21 @@ from flowengine import BaseComponent, FlowContext
 from flowengine.errors import FlowTimeoutError
 
 
-def run_in_process(component: BaseComponent, context: FlowContext,
-                   remaining: float | None) -> FlowContext:
+def run_in_process(
+    component: BaseComponent, context: FlowContext, remaining: float | None
+) -> FlowContext:
     component.setup(context)
     try:
         cls = type(component)
         with ProcessPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(_process_in_child, cls.__module__, cls.__qualname__,
-                                 component.name, dict(component.config), context.to_dict())
+            future = pool.submit(
+                _process_in_child,
+                cls.__module__,
+                cls.__qualname__,
+                component.name,
+                dict(component.config),
+                context.to_dict(),
+            )
             try:
                 context = FlowContext.from_dict(future.result(timeout=remaining))
             except FuturesTimeout:
@@ -26,17 +33,21 @@ def run_in_process(component: BaseComponent, context: FlowContext,
                     # ProcessPoolExecutor has no public way to kill a hung worker.
                     process.kill()
                 raise FlowTimeoutError(
-                    f"Hard process timeout: component '{component.name}' exceeded "
-                    f"{remaining:.2f}s", timeout=remaining, elapsed=remaining or 0.0,
-                    flow_id=context.metadata.flow_id, step=component.name) from None
+                    f"Hard process timeout: component '{component.name}' exceeded {remaining:.2f}s",
+                    timeout=remaining,
+                    elapsed=remaining or 0.0,
+                    flow_id=context.metadata.flow_id,
+                    step=component.name,
+                ) from None
     finally:
         component.teardown(context)
         context.metadata.deadline = None
     return context
 
 
-def _process_in_child(module: str, qualname: str, name: str, config: dict[str, Any],
-                      data: dict[str, Any]) -> dict[str, Any]:
+def _process_in_child(
+    module: str, qualname: str, name: str, config: dict[str, Any], data: dict[str, Any]
+) -> dict[str, Any]:
     from neurocore_dagster.runtime.runner import resolve
 
     target: Any = importlib.import_module(module)

@@ -23,14 +23,20 @@ from neurocore_dagster.runtime.report import Report
 from neurocore_dagster.runtime.runner import RunParams, run_unit
 
 
-def run_region(region: LoopRegion, units: Mapping[str, Unit],
-               components: Mapping[str, BaseComponent], context: FlowContext,
-               params: RunParams, reports: list[Report]) -> FlowContext:
+def run_region(
+    region: LoopRegion,
+    units: Mapping[str, Unit],
+    components: Mapping[str, BaseComponent],
+    context: FlowContext,
+    params: RunParams,
+    reports: list[Report],
+) -> FlowContext:
     settings = params.settings
     outgoing: dict[str, list[Route]] = {}
     for index, edge in enumerate(region.edges):
         outgoing.setdefault(edge.source, []).append(
-            Route(edge.source, edge.target, edge.port, edge.condition, index))
+            Route(edge.source, edge.target, edge.port, edge.condition, index)
+        )
     back_targets = {target for _, target in region.back_edges}
     visits = dict(context.metadata.node_visit_counts)
     iteration = context.metadata.iteration_count
@@ -51,32 +57,51 @@ def run_region(region: LoopRegion, units: Mapping[str, Unit],
         visits[node] = visits.get(node, 0) + 1
         context.metadata.node_visit_counts = dict(visits)
         port = context.get_active_port()
-        reports.append(Report(
-            "visit", node,
-            f"visit {visits[node]} of {node} (iteration {iteration}, port {port})",
-            {"node": node, "visit": visits[node], "iteration": iteration, "port": port,
-             "duration_ms": (time.perf_counter() - started) * 1000}))
+        reports.append(
+            Report(
+                "visit",
+                node,
+                f"visit {visits[node]} of {node} (iteration {iteration}, port {port})",
+                {
+                    "node": node,
+                    "visit": visits[node],
+                    "iteration": iteration,
+                    "port": port,
+                    "duration_ms": (time.perf_counter() - started) * 1000,
+                },
+            )
+        )
         if context.metadata.suspended:
             return context
         if node not in region.cycle_nodes:
             context.metadata.completed_nodes.append(node)
-        for route in active_routes(outgoing.get(node, []), port, context,
-                                   settings.on_condition_error, reports):
+        for route in active_routes(
+            outgoing.get(node, []), port, context, settings.on_condition_error, reports
+        ):
             queue.append(route.target)
     return context
 
 
-def _max_iterations(context: FlowContext, node: str, iteration: int, params: RunParams,
-                    reports: list[Report]) -> None:
+def _max_iterations(
+    context: FlowContext, node: str, iteration: int, params: RunParams, reports: list[Report]
+) -> None:
     settings = params.settings
     context.metadata.max_iterations_reached = True
     if settings.on_max_iterations == "fail":
         raise MaxIterationsError(
             f"Cycle at node '{node}' reached max_iterations={settings.max_iterations}",
-            max_iterations=settings.max_iterations, actual_iterations=iteration,
-            cycle_entry_node=node, flow_id=context.metadata.flow_id)
+            max_iterations=settings.max_iterations,
+            actual_iterations=iteration,
+            cycle_entry_node=node,
+            flow_id=context.metadata.flow_id,
+        )
     if settings.on_max_iterations == "warn":
-        reports.append(Report("warning", node,
-                              f"max_iterations={settings.max_iterations} reached at {node!r}; "
-                              "the loop stops here (on_max_iterations=warn)",
-                              {"iteration": iteration}))
+        reports.append(
+            Report(
+                "warning",
+                node,
+                f"max_iterations={settings.max_iterations} reached at {node!r}; "
+                "the loop stops here (on_max_iterations=warn)",
+                {"iteration": iteration},
+            )
+        )

@@ -43,9 +43,14 @@ class OpOutcome:
         return self.context.metadata.suspended
 
 
-def execute_op(plan: ExecutionPlan, op: PlanOp, inputs: Sequence[Lineage],
-               initial_data: Mapping[str, Any], components: Mapping[str, BaseComponent],
-               params: RunParams) -> OpOutcome:
+def execute_op(
+    plan: ExecutionPlan,
+    op: PlanOp,
+    inputs: Sequence[Lineage],
+    initial_data: Mapping[str, Any],
+    components: Mapping[str, BaseComponent],
+    params: RunParams,
+) -> OpOutcome:
     """Run ``op`` given the lineages on its active incoming routes."""
     reports: list[Report] = []
     if op.inputs:
@@ -53,21 +58,37 @@ def execute_op(plan: ExecutionPlan, op: PlanOp, inputs: Sequence[Lineage],
     else:
         ancestry = [initial_delta(initial_data)]
     for key, first, second in scalar_conflicts(ancestry, plan.ancestors):
-        reports.append(Report("warning", op.key,
-                              f"parallel nodes {first!r} and {second!r} both wrote {key!r}; "
-                              f"the value from {second!r} is kept, as flowengine's order "
-                              "would have it", {"key": key, "nodes": [first, second]}))
+        reports.append(
+            Report(
+                "warning",
+                op.key,
+                f"parallel nodes {first!r} and {second!r} both wrote {key!r}; "
+                f"the value from {second!r} is kept, as flowengine's order "
+                "would have it",
+                {"key": key, "nodes": [first, second]},
+            )
+        )
     context = build_context(ancestry)
     before = Snapshot.of(context)
     context, routes = _run_kind(plan, op, context, components, params, reports)
     own = before.delta(op.key, op.order, context)
-    return OpOutcome(lineage=(*ancestry, own), own=own, routes=tuple(routes),
-                     reports=tuple(reports), context=context)
+    return OpOutcome(
+        lineage=(*ancestry, own),
+        own=own,
+        routes=tuple(routes),
+        reports=tuple(reports),
+        context=context,
+    )
 
 
-def _run_kind(plan: ExecutionPlan, op: PlanOp, context: FlowContext,
-              components: Mapping[str, BaseComponent], params: RunParams,
-              reports: list[Report]) -> tuple[FlowContext, list[Route]]:
+def _run_kind(
+    plan: ExecutionPlan,
+    op: PlanOp,
+    context: FlowContext,
+    components: Mapping[str, BaseComponent],
+    params: RunParams,
+    reports: list[Report],
+) -> tuple[FlowContext, list[Route]]:
     if op.kind == "router":
         return context, _choose(plan, op, context, params, reports)
     if op.kind == "loop":
@@ -78,11 +99,11 @@ def _run_kind(plan: ExecutionPlan, op: PlanOp, context: FlowContext,
     unit = op.unit
     if op.kind == "step":
         params.clock.remaining(context.metadata.flow_id, unit.key)
-        decision = step_decision(unit.key, unit.component, unit.condition, context,
-                                 plan.on_condition_error, reports)
+        decision = step_decision(
+            unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
+        )
         if decision == "run":
-            context = run_unit(unit, components[unit.component], context, params, "step",
-                               reports)
+            context = run_unit(unit, components[unit.component], context, params, "step", reports)
         return context, ([] if context.metadata.suspended else list(op.routes))
     context = run_unit(unit, components[unit.component], context, params, "node", reports)
     if op.loop_mode:
@@ -91,17 +112,23 @@ def _run_kind(plan: ExecutionPlan, op: PlanOp, context: FlowContext,
     if context.metadata.suspended:
         return context, []
     context.metadata.completed_nodes.append(unit.key)
-    routes = active_routes(op.routes, context.get_active_port(), context,
-                           plan.settings.on_condition_error, reports)
+    routes = active_routes(
+        op.routes, context.get_active_port(), context, plan.settings.on_condition_error, reports
+    )
     return context, routes
 
 
-def _choose(plan: ExecutionPlan, op: PlanOp, context: FlowContext, params: RunParams,
-            reports: list[Report]) -> list[Route]:
+def _choose(
+    plan: ExecutionPlan, op: PlanOp, context: FlowContext, params: RunParams, reports: list[Report]
+) -> list[Route]:
     """First match wins: the route to the first step whose condition holds."""
     for unit, route in zip(op.units, op.routes, strict=True):
         params.clock.remaining(context.metadata.flow_id, unit.key)
-        if step_decision(unit.key, unit.component, unit.condition, context,
-                         plan.on_condition_error, reports) == "run":
+        if (
+            step_decision(
+                unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
+            )
+            == "run"
+        ):
             return [route]
     return []

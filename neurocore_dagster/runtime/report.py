@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ReportKind = Literal["ran", "skipped", "error_recorded", "condition_error", "visit",
-                     "warning", "suspended"]
+ReportKind = Literal[
+    "ran", "skipped", "error_recorded", "condition_error", "visit", "warning", "suspended"
+]
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,14 @@ class RunParams:
     attempt: int = 0
 
 
-def run_unit(unit: Unit, component: BaseComponent, context: FlowContext, params: RunParams,
-             mode: Mode, reports: list[Report]) -> FlowContext:
+def run_unit(
+    unit: Unit,
+    component: BaseComponent,
+    context: FlowContext,
+    params: RunParams,
+    mode: Mode,
+    reports: list[Report],
+) -> FlowContext:
     """Run ``unit``'s skill on ``context`` and return the context flowengine would hold."""
     settings = params.settings
     remaining = params.clock.remaining(context.metadata.flow_id, unit.key)
@@ -69,16 +75,24 @@ def run_unit(unit: Unit, component: BaseComponent, context: FlowContext, params:
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
         if mode == "step":
             _check_deadline_compliance(unit, context, settings, elapsed, remaining)
-        reports.append(Report("ran", unit.key, f"{unit.key} ran in {elapsed * 1000:.1f} ms",
-                              {"duration_ms": elapsed * 1000}))
+        reports.append(
+            Report(
+                "ran",
+                unit.key,
+                f"{unit.key} ran in {elapsed * 1000:.1f} ms",
+                {"duration_ms": elapsed * 1000},
+            )
+        )
     except (FlowTimeoutError, DeadlineCheckError):
-        context.metadata.record_timing(unit.component, time.perf_counter() - started,
-                                       started_at, unit.step_index)
+        context.metadata.record_timing(
+            unit.component, time.perf_counter() - started, started_at, unit.step_index
+        )
         raise
     except Exception as error:
         if unit.retry is not None and unit.retry.allows(error, params.attempt):
-            raise RetryNeeded(error, params.attempt,
-                              unit.retry.delay_seconds(params.attempt)) from error
+            raise RetryNeeded(
+                error, params.attempt, unit.retry.delay_seconds(params.attempt)
+            ) from error
         elapsed = time.perf_counter() - started
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
         context.metadata.add_error(unit.component, error)
@@ -86,19 +100,31 @@ def run_unit(unit: Unit, component: BaseComponent, context: FlowContext, params:
             raise
         if unit.on_error == "skip":
             context.metadata.skipped_components.append(unit.component)
-        reports.append(Report("error_recorded", unit.key,
-                              f"{unit.key} failed and the flow goes on (on_error="
-                              f"{unit.on_error}): {type(error).__name__}: {error}",
-                              {"error_type": type(error).__name__, "error": str(error),
-                               "duration_ms": elapsed * 1000}))
+        reports.append(
+            Report(
+                "error_recorded",
+                unit.key,
+                f"{unit.key} failed and the flow goes on (on_error="
+                f"{unit.on_error}): {type(error).__name__}: {error}",
+                {
+                    "error_type": type(error).__name__,
+                    "error": str(error),
+                    "duration_ms": elapsed * 1000,
+                },
+            )
+        )
     finally:
         context.metadata.deadline = None
         context.metadata.deadline_checked = False
     return context
 
 
-def _lifecycle(component: BaseComponent, context: FlowContext, step_settings: FlowSettings | None,
-               remaining: float | None) -> FlowContext:
+def _lifecycle(
+    component: BaseComponent,
+    context: FlowContext,
+    step_settings: FlowSettings | None,
+    remaining: float | None,
+) -> FlowContext:
     mode = step_settings.timeout_mode if step_settings is not None else "cooperative"
     if mode == "hard_async":
         return _with_hard_timeout(component, context, remaining)
@@ -127,8 +153,9 @@ def resolve(result: Any) -> Any:
         return pool.submit(asyncio.run, result).result()
 
 
-def _with_hard_timeout(component: BaseComponent, context: FlowContext,
-                       remaining: float | None) -> FlowContext:
+def _with_hard_timeout(
+    component: BaseComponent, context: FlowContext, remaining: float | None
+) -> FlowContext:
     """Stop waiting for ``process`` after ``remaining`` seconds (flowengine's hard_async)."""
     outcome: dict[str, Any] = {}
 
@@ -146,8 +173,11 @@ def _with_hard_timeout(component: BaseComponent, context: FlowContext,
         if worker.is_alive():
             raise FlowTimeoutError(
                 f"Hard async timeout: component '{component.name}' exceeded {remaining:.2f}s",
-                timeout=remaining, elapsed=remaining or 0.0,
-                flow_id=context.metadata.flow_id, step=component.name)
+                timeout=remaining,
+                elapsed=remaining or 0.0,
+                flow_id=context.metadata.flow_id,
+                step=component.name,
+            )
         if "error" in outcome:
             raise outcome["error"]
         context = outcome["context"]
@@ -157,16 +187,27 @@ def _with_hard_timeout(component: BaseComponent, context: FlowContext,
     return context
 
 
-def _check_deadline_compliance(unit: Unit, context: FlowContext, settings: FlowSettings,
-                               elapsed: float, remaining: float | None) -> None:
-    if (settings.timeout_mode != "cooperative" or elapsed <= DEADLINE_CHECK_THRESHOLD_S
-            or remaining is None or context.metadata.deadline_checked):
+def _check_deadline_compliance(
+    unit: Unit,
+    context: FlowContext,
+    settings: FlowSettings,
+    elapsed: float,
+    remaining: float | None,
+) -> None:
+    if (
+        settings.timeout_mode != "cooperative"
+        or elapsed <= DEADLINE_CHECK_THRESHOLD_S
+        or remaining is None
+        or context.metadata.deadline_checked
+    ):
         return
-    message = (f"Component '{unit.component}' took {elapsed:.2f}s but never called "
-               "check_deadline().")
+    message = f"Component '{unit.component}' took {elapsed:.2f}s but never called check_deadline()."
     if settings.require_deadline_check:
         raise DeadlineCheckError(
             f"{message} This is required when require_deadline_check=True.",
-            component=unit.component, duration=elapsed,
-            threshold=DEADLINE_CHECK_THRESHOLD_S, flow_id=context.metadata.flow_id)
+            component=unit.component,
+            duration=elapsed,
+            threshold=DEADLINE_CHECK_THRESHOLD_S,
+            flow_id=context.metadata.flow_id,
+        )
     log.warning("%s Consider adding deadline checks for timeout compliance.", message)

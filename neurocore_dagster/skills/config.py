@@ -52,8 +52,12 @@ def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> l
     try:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        return [issue("skill.bad_config_schema",
-                      f"skill {skill!r} has an invalid config_schema: {exc.message}")]
+        return [
+            issue(
+                "skill.bad_config_schema",
+                f"skill {skill!r} has an invalid config_schema: {exc.message}",
+            )
+        ]
     found = []
     for error in cls(schema).iter_errors(merged.values):
         if error.validator == "required":
@@ -65,12 +69,22 @@ def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> l
             loc = (*layer.loc, key)
         where = layer.source if layer else SourceMap()
         known = ", ".join(sorted(schema.get("properties", {}))) or "(none)"
-        expected = (f"a key of skill {skill!r}: {known}"
-                    if error.validator == "additionalProperties"
-                    else _describe(error.schema))
-        found.append(where.locate(issue(f"config.{error.validator}",
-                                        f"config of skill {skill!r}: {error.message}",
-                                        loc, input=error.instance, expected=expected)))
+        expected = (
+            f"a key of skill {skill!r}: {known}"
+            if error.validator == "additionalProperties"
+            else _describe(error.schema)
+        )
+        found.append(
+            where.locate(
+                issue(
+                    f"config.{error.validator}",
+                    f"config of skill {skill!r}: {error.message}",
+                    loc,
+                    input=error.instance,
+                    expected=expected,
+                )
+            )
+        )
     return found
 
 

@@ -40,11 +40,13 @@ def discover_project_skills(project: Project) -> SkillRegistry:
         for cls in skill_classes_in_file(path):
             folder_registry.register(cls, origin=str(path))
     for name in folder_registry:
-        registry.register(folder_registry.get(name), replace=True,
-                          origin=folder_registry.origin(name))
+        registry.register(
+            folder_registry.get(name), replace=True, origin=folder_registry.origin(name)
+        )
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        registry.register(_load_entry_point(ep), replace=True,
-                          origin=f"entry point {ep.name} = {ep.value}")
+        registry.register(
+            _load_entry_point(ep), replace=True, origin=f"entry point {ep.name} = {ep.value}"
+        )
     return registry
 
 
@@ -63,10 +65,14 @@ def skill_classes_in_file(path: Path) -> list[type]:
             spec.loader.exec_module(module)
         except Exception as exc:
             sys.modules.pop(module_name, None)
-            raise SkillError(f"skill file {path} failed to import: "
-                             f"{type(exc).__name__}: {exc}") from exc
-    found = [obj for obj in vars(module).values()
-             if is_skill_class(obj) and obj.__module__ == module_name]
+            raise SkillError(
+                f"skill file {path} failed to import: {type(exc).__name__}: {exc}"
+            ) from exc
+    found = [
+        obj
+        for obj in vars(module).values()
+        if is_skill_class(obj) and obj.__module__ == module_name
+    ]
     for cls in found:
         skill_meta_of(cls)
     return sorted(found, key=lambda c: c.__qualname__)
@@ -78,10 +84,13 @@ def _load_entry_point(ep: object) -> type:
     try:
         loaded = ep.load()  # type: ignore[attr-defined]
     except Exception as exc:
-        raise SkillError(f"entry point {name} = {value} (group {ENTRY_POINT_GROUP}) failed "
-                         f"to load: {type(exc).__name__}: {exc}") from exc
-    if not is_skill_class(loaded) and not (isinstance(loaded, type)
-                                           and hasattr(loaded, "skill_meta")):
+        raise SkillError(
+            f"entry point {name} = {value} (group {ENTRY_POINT_GROUP}) failed "
+            f"to load: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not is_skill_class(loaded) and not (
+        isinstance(loaded, type) and hasattr(loaded, "skill_meta")
+    ):
         raise SkillError(f"entry point {name} = {value} is {loaded!r}, not a skill class")
     skill_meta_of(loaded)
     return loaded

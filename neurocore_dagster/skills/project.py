@@ -83,14 +83,24 @@ def load_project(root: str | Path | None = None) -> Project:
     document = read_yaml_file(config_file)
     data = {} if document.data is None else document.data
     if not isinstance(data, dict):
-        raise BlueprintError([document.source.locate(issue(
-            "document.not_mapping", "neurocore.yaml must be a mapping", input=data,
-            expected="keys project, paths, skills"))])
+        raise BlueprintError(
+            [
+                document.source.locate(
+                    issue(
+                        "document.not_mapping",
+                        "neurocore.yaml must be a mapping",
+                        input=data,
+                        expected="keys project, paths, skills",
+                    )
+                )
+            ]
+        )
     try:
         config = ProjectFile.model_validate(data)
     except ValidationError as exc:
         from neurocore_dagster.blueprint.loader import issues_from_validation
 
-        raise BlueprintError([document.source.locate(i)
-                              for i in issues_from_validation(exc, ProjectFile)]) from None
+        raise BlueprintError(
+            [document.source.locate(i) for i in issues_from_validation(exc, ProjectFile)]
+        ) from None
     return Project(root=folder, config=config, source=document.source)

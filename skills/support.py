@@ -1,0 +1,98 @@
+"""Example skills for routing support tickets (keyword rules, no model needed)."""
+
+from flowengine import FlowContext
+
+from neurocore_dagster import Skill, SkillMeta
+
+_BUG_WORDS = ("crash", "error", "bug", "broken", "fails")
+_BILLING_WORDS = ("invoice", "refund", "charge", "billing", "price")
+
+
+class ClassifyTicket(Skill):
+    """Sets port ``bug``, ``billing`` or ``other`` and a confidence ``score``."""
+
+    skill_meta = SkillMeta(
+        name="classify_ticket",
+        version="1.0.0",
+        description="Classifies a ticket by keywords and routes it by port.",
+        provides=["category", "score"],
+        consumes=["ticket"],
+        config_schema={"type": "object", "properties": {}},
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        text = str(context.get("ticket", "")).lower()
+        bug = sum(word in text for word in _BUG_WORDS)
+        billing = sum(word in text for word in _BILLING_WORDS)
+        if bug == billing == 0:
+            category, hits = "other", 0
+        elif bug >= billing:
+            category, hits = "bug", bug
+        else:
+            category, hits = "billing", billing
+        context.set("category", category)
+        context.set("score", min(1.0, 0.4 + 0.3 * hits))
+        self.set_output_port(context, category)
+        return context
+
+
+class Handle(Skill):
+    """Adds a note for its team to ``notes`` (a list every handler appends to)."""
+
+    skill_meta = SkillMeta(
+        name="handle",
+        version="1.0.0",
+        description="Writes the team's note for the ticket.",
+        provides=["notes"],
+        consumes=["ticket", "category"],
+        config_schema={
+            "type": "object",
+            "properties": {
+                "team": {"type": "string", "description": "Team that takes the ticket."}
+            },
+            "required": ["team"],
+        },
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        notes = context.get("notes") or []
+        notes.append(f"{self.config['team']} team takes: {context.get('ticket', '')}")
+        context.set("notes", notes)
+        return context
+
+
+class Escalate(Skill):
+    skill_meta = SkillMeta(
+        name="escalate",
+        version="1.0.0",
+        description="Flags a ticket for a human when the classifier is confident.",
+        provides=["escalated"],
+        consumes=["score"],
+        config_schema={"type": "object", "properties": {}},
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        context.set("escalated", True)
+        return context
+
+
+class Reply(Skill):
+    skill_meta = SkillMeta(
+        name="reply",
+        version="1.0.0",
+        description="Drafts the reply from the notes.",
+        provides=["reply"],
+        consumes=["notes", "escalated"],
+        config_schema={
+            "type": "object",
+            "properties": {"signature": {"type": "string", "default": "The support team"}},
+        },
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        lines = list(context.get("notes") or ["We received your ticket."])
+        if context.get("escalated"):
+            lines.append("A specialist will contact you today.")
+        lines.append(f"-- {self.config.get('signature', 'The support team')}")
+        context.set("reply", "\n".join(lines))
+        return context
