@@ -89,7 +89,7 @@ def resolve_instance(
         return dg.DagsterInstance.get()
     home = Path(project_root if project_root is not None else Path.cwd()).resolve() / ".dagster"
     home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home)))
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def execute_blueprint(

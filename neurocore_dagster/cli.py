@@ -1,0 +1,105 @@
+"""``neurocore-dagster``: validate and run blueprints from a terminal.
+
+Exit codes: 0 ok, 1 the run failed (or a blueprint is invalid), 2 bad usage.
+Runs go to the project's Dagster instance ($DAGSTER_HOME, else ``.dagster/``
+in the project), so they show in ``dagster dev``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from neurocore_dagster.blueprint.loader import load_blueprint
+from neurocore_dagster.dagster_layer.definitions import blueprint_files
+from neurocore_dagster.dagster_layer.job import job_for_project
+from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
+from neurocore_dagster.runs import execute_blueprint
+from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.project import load_project
+
+
+class UsageError(NeuroCoreDagsterError):
+    """The command line itself is wrong (exit code 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except BlueprintError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except NeuroCoreDagsterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neurocore-dagster",
+                                     description="Run NeuroCore blueprints as Dagster jobs.")
+    parser.add_argument("--project", default=".", help="project folder (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="check blueprints; list every problem")
+    validate.add_argument("paths", nargs="*", help="blueprint files (default: all)")
+    validate.set_defaults(handler=_validate)
+    run = commands.add_parser("run", help="run a blueprint in the project's Dagster instance")
+    run.add_argument("blueprint", help="blueprint file")
+    run.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                     help="initial data (VALUE is parsed as JSON when it can be)")
+    run.add_argument("--data-file", help="JSON file with initial data")
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    registry = discover_project_skills(project)
+    paths = [Path(p) for p in args.paths] or blueprint_files(project)
+    errors = []
+    for path in paths:
+        try:
+            job_for_project(load_blueprint(path), registry, project)
+        except BlueprintError as error:
+            errors.append(error)
+    if errors:
+        print(BlueprintError.combine(errors), file=sys.stderr)
+        return 1
+    print(f"{len(paths)} blueprint(s) valid")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    data = _initial_data(args)
+    blueprint = load_blueprint(args.blueprint)
+    run = execute_blueprint(blueprint, project_root=args.project, initial_data=data)
+    print(json.dumps({"run_id": run.run_id, "status": run.status, "error": run.error,
+                      "context": run.context.data.to_dict()}, indent=2, default=str))
+    return 0 if run.status != "failed" else 1
+
+
+def _initial_data(args: argparse.Namespace) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if args.data_file:
+        loaded = json.loads(Path(args.data_file).read_text())
+        if not isinstance(loaded, dict):
+            raise UsageError(f"{args.data_file} must hold a JSON object")
+        data.update(loaded)
+    for item in args.data:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--data takes KEY=VALUE, not {item!r}")
+        try:
+            data[key] = json.loads(value)
+        except json.JSONDecodeError:
+            data[key] = value
+    return data
+
+
+if __name__ == "__main__":
+    sys.exit(main())
