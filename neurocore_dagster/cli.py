@@ -41,8 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="neurocore-dagster",
-                                     description="Run NeuroCore blueprints as Dagster jobs.")
+    parser = argparse.ArgumentParser(
+        prog="neurocore-dagster", description="Run NeuroCore blueprints as Dagster jobs."
+    )
     parser.add_argument("--project", default=".", help="project folder (default: .)")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check blueprints; list every problem")
@@ -50,8 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler=_validate)
     run = commands.add_parser("run", help="run a blueprint in the project's Dagster instance")
     run.add_argument("blueprint", help="blueprint file")
-    run.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
-                     help="initial data (VALUE is parsed as JSON when it can be)")
+    run.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="initial data (VALUE is parsed as JSON when it can be)",
+    )
     run.add_argument("--data-file", help="JSON file with initial data")
     run.set_defaults(handler=_run)
     return parser
@@ -78,8 +84,18 @@ def _run(args: argparse.Namespace) -> int:
     data = _initial_data(args)
     blueprint = load_blueprint(args.blueprint)
     run = execute_blueprint(blueprint, project_root=args.project, initial_data=data)
-    print(json.dumps({"run_id": run.run_id, "status": run.status, "error": run.error,
-                      "context": run.context.data.to_dict()}, indent=2, default=str))
+    print(
+        json.dumps(
+            {
+                "run_id": run.run_id,
+                "status": run.status,
+                "error": run.error,
+                "context": run.context.data.to_dict(),
+            },
+            indent=2,
+            default=str,
+        )
+    )
     return 0 if run.status != "failed" else 1
 
 

@@ -23,12 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
     "greet_flow": ("greet.yaml", {"greeting": "Hello, World!", "word_count": 2}),
-    "ticket_priority": ("ticket_priority.yaml",
-                        {"notes": ["support team takes: My invoice is wrong"]}),
+    "ticket_priority": (
+        "ticket_priority.yaml",
+        {"notes": ["support team takes: My invoice is wrong"]},
+    ),
     "support_triage": ("support_triage.yaml", {"category": "bug", "escalated": True}),
-    "refine_draft": ("refine_draft.yaml", {"revisions": 3,
-                                           "published": "Dagster and NeuroCore: draft 3 "
-                                                        "(addressed: tighten revision 2)"}),
+    "refine_draft": (
+        "refine_draft.yaml",
+        {
+            "revisions": 3,
+            "published": "Dagster and NeuroCore: draft 3 (addressed: tighten revision 2)",
+        },
+    ),
 }
 
 
@@ -47,9 +53,23 @@ def test_example_runs_with_dagster_cli(job_name: str, tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text("")
     result = subprocess.run(
-        [sys.executable, "-m", "dagster", "job", "execute", "-f", str(ROOT / "definitions.py"),
-         "-j", job_name],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "job",
+            "execute",
+            "-f",
+            str(ROOT / "definitions.py"),
+            "-j",
+            job_name,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     instance = dg.DagsterInstance.from_config(str(tmp_path))
     [run] = instance.get_runs(filters=dg.RunsFilter(job_name=job_name))
@@ -62,8 +82,7 @@ def test_example_runs_with_dagster_cli(job_name: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("job_name", sorted(EXPECTED))
 def test_example_runs_with_execute_blueprint(job_name: str, instance: Any) -> None:
     blueprint = load_blueprint(ROOT / "blueprints" / EXPECTED[job_name][0])
-    run = execute_blueprint(blueprint, discover_skills(ROOT), project_root=ROOT,
-                            instance=instance)
+    run = execute_blueprint(blueprint, discover_skills(ROOT), project_root=ROOT, instance=instance)
     assert run.status == "completed", run.error
     expected = EXPECTED[job_name][1]
     assert _subset(run.context.data.to_dict(), expected) == expected
@@ -71,6 +90,11 @@ def test_example_runs_with_execute_blueprint(job_name: str, instance: Any) -> No
 
 def test_inputs_drive_the_example(instance: Any) -> None:
     blueprint = load_blueprint(ROOT / "blueprints" / "greet.yaml")
-    run = execute_blueprint(blueprint, discover_skills(ROOT), project_root=ROOT,
-                            instance=instance, initial_data={"user_name": "Ada", "loud": True})
+    run = execute_blueprint(
+        blueprint,
+        discover_skills(ROOT),
+        project_root=ROOT,
+        instance=instance,
+        initial_data={"user_name": "Ada", "loud": True},
+    )
     assert run.context.get("greeting") == "HELLO, ADA!"

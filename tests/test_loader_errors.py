@@ -20,7 +20,10 @@ components:
 
 # (id, document, expected line, expected issue type, text that must appear)
 CASES = [
-    ("unknown_edge_target", GOOD_HEAD + """\
+    (
+        "unknown_edge_target",
+        GOOD_HEAD
+        + """\
 flow:
   type: graph
   nodes:
@@ -29,8 +32,15 @@ flow:
   edges:
     - {source: classify, target: bug}
     - {source: classify, target: ghost}
-""", 14, "edge.unknown_target", "'ghost' is not a node"),
-    ("unknown_edge_source", GOOD_HEAD + """\
+""",
+        14,
+        "edge.unknown_target",
+        "'ghost' is not a node",
+    ),
+    (
+        "unknown_edge_source",
+        GOOD_HEAD
+        + """\
 flow:
   type: graph
   nodes:
@@ -38,124 +48,261 @@ flow:
   edges:
     - source: nowhere
       target: classify
-""", 12, "edge.unknown_source", "'nowhere'"),
-    ("unknown_step_component", GOOD_HEAD + """\
+""",
+        12,
+        "edge.unknown_source",
+        "'nowhere'",
+    ),
+    (
+        "unknown_step_component",
+        GOOD_HEAD
+        + """\
 flow:
   steps:
     - component: classify
     - component: bugg
-""", 10, "step.unknown_component", "'bugg'"),
-    ("unknown_node_component", GOOD_HEAD + """\
+""",
+        10,
+        "step.unknown_component",
+        "'bugg'",
+    ),
+    (
+        "unknown_node_component",
+        GOOD_HEAD
+        + """\
 flow:
   type: graph
   nodes:
     - id: first
       component: clasify
-""", 11, "node.unknown_component", "'clasify'"),
-    ("duplicate_component", GOOD_HEAD + """\
+""",
+        11,
+        "node.unknown_component",
+        "'clasify'",
+    ),
+    (
+        "duplicate_component",
+        GOOD_HEAD
+        + """\
   - name: bug
     type: handle
 flow:
   steps: [{component: bug}]
-""", 7, "component.duplicate", "'bug'"),
-    ("duplicate_node", GOOD_HEAD + """\
+""",
+        7,
+        "component.duplicate",
+        "'bug'",
+    ),
+    (
+        "duplicate_node",
+        GOOD_HEAD
+        + """\
 flow:
   type: graph
   nodes:
     - {id: a, component: bug}
     - {id: a, component: classify}
-""", 11, "node.duplicate", "'a'"),
-    ("unknown_flow_type", GOOD_HEAD + """\
+""",
+        11,
+        "node.duplicate",
+        "'a'",
+    ),
+    (
+        "unknown_flow_type",
+        GOOD_HEAD
+        + """\
 flow:
   type: parallel
   steps: [{component: bug}]
-""", 8, "value.literal_error", "parallel"),
-    ("unknown_key", GOOD_HEAD + """\
+""",
+        8,
+        "value.literal_error",
+        "parallel",
+    ),
+    (
+        "unknown_key",
+        GOOD_HEAD
+        + """\
 flow:
   steps:
     - component: bug
       conditon: context.data.x
-""", 10, "key.unknown", "conditon"),
-    ("condition_syntax", GOOD_HEAD + """\
+""",
+        10,
+        "key.unknown",
+        "conditon",
+    ),
+    (
+        "condition_syntax",
+        GOOD_HEAD
+        + """\
 flow:
   steps:
     - component: bug
       condition: "context.data.x >"
-""", 10, "condition.syntax", "invalid syntax"),
-    ("condition_call", GOOD_HEAD + """\
+""",
+        10,
+        "condition.syntax",
+        "invalid syntax",
+    ),
+    (
+        "condition_call",
+        GOOD_HEAD
+        + """\
 flow:
   steps:
     - component: bug
       condition: "len(context.data.items) > 0"
-""", 10, "condition.unsafe", "Call"),
-    ("condition_unknown_name", GOOD_HEAD + """\
+""",
+        10,
+        "condition.unsafe",
+        "Call",
+    ),
+    (
+        "condition_unknown_name",
+        GOOD_HEAD
+        + """\
 flow:
   steps:
     - component: bug
       condition: "scoer > 0.5"
-""", 10, "condition.unknown_name", "'scoer'"),
-    ("condition_private_attribute", GOOD_HEAD + """\
+""",
+        10,
+        "condition.unknown_name",
+        "'scoer'",
+    ),
+    (
+        "condition_private_attribute",
+        GOOD_HEAD
+        + """\
 flow:
   steps:
     - component: bug
       condition: "context.__class__ is None"
-""", 10, "condition.private_name", "__class__"),
-    ("settings_out_of_range", GOOD_HEAD + """\
+""",
+        10,
+        "condition.private_name",
+        "__class__",
+    ),
+    (
+        "settings_out_of_range",
+        GOOD_HEAD
+        + """\
 flow:
   settings:
     max_iterations: 5000
   steps: [{component: bug}]
-""", 9, "value.less_than_equal", "1000"),
-    ("bad_on_error", GOOD_HEAD + """\
+""",
+        9,
+        "value.less_than_equal",
+        "1000",
+    ),
+    (
+        "bad_on_error",
+        GOOD_HEAD
+        + """\
 flow:
   steps:
     - component: bug
       on_error: ignore
-""", 10, "value.literal_error", "ignore"),
-    ("missing_name", """\
+""",
+        10,
+        "value.literal_error",
+        "ignore",
+    ),
+    (
+        "missing_name",
+        """\
 components:
   - name: a
     type: handle
 flow:
   steps: [{component: a}]
-""", None, "key.missing", "'name'"),
-    ("graph_without_nodes", GOOD_HEAD + """\
+""",
+        None,
+        "key.missing",
+        "'name'",
+    ),
+    (
+        "graph_without_nodes",
+        GOOD_HEAD
+        + """\
 flow:
   type: graph
   edges: []
-""", 7, "flow.no_nodes", "at least one node"),
-    ("steps_in_graph", GOOD_HEAD + """\
+""",
+        7,
+        "flow.no_nodes",
+        "at least one node",
+    ),
+    (
+        "steps_in_graph",
+        GOOD_HEAD
+        + """\
 flow:
   type: graph
   steps: [{component: bug}]
   nodes: [{id: a, component: bug}]
-""", 9, "flow.misplaced_key", "'steps'"),
-    ("duplicate_yaml_key", GOOD_HEAD + """\
+""",
+        9,
+        "flow.misplaced_key",
+        "'steps'",
+    ),
+    (
+        "duplicate_yaml_key",
+        GOOD_HEAD
+        + """\
 flow:
   steps: [{component: bug}]
   steps: [{component: classify}]
-""", 9, "yaml.duplicate_key", "'steps'"),
-    ("yaml_syntax", GOOD_HEAD + """\
+""",
+        9,
+        "yaml.duplicate_key",
+        "'steps'",
+    ),
+    (
+        "yaml_syntax",
+        GOOD_HEAD
+        + """\
 flow:
   steps: [{component: bug}
-""", 9, "yaml.syntax", "invalid YAML"),
+""",
+        9,
+        "yaml.syntax",
+        "invalid YAML",
+    ),
     ("not_a_mapping", "- just\n- a list\n", 1, "document.not_mapping", "a list"),
-    ("unquoted_yes_port", GOOD_HEAD + """\
+    (
+        "unquoted_yes_port",
+        GOOD_HEAD
+        + """\
 flow:
   type: graph
   nodes: [{id: a, component: bug}, {id: b, component: bug}]
   edges:
     - {source: a, target: b, port: yes}
-""", 11, "value.string_type", "quote it"),
-    ("python_tag", GOOD_HEAD + """\
+""",
+        11,
+        "value.string_type",
+        "quote it",
+    ),
+    (
+        "python_tag",
+        GOOD_HEAD
+        + """\
 flow: !!python/object/apply:os.system ["echo hacked"]
-""", 7, "yaml.syntax", "python/object"),
+""",
+        7,
+        "yaml.syntax",
+        "python/object",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,text,line,kind,snippet", CASES, ids=[c[0] for c in CASES])
-def test_loader_reports_location(tmp_path: Path, name: str, text: str, line: int | None,
-                                 kind: str, snippet: str) -> None:
+def test_loader_reports_location(
+    tmp_path: Path, name: str, text: str, line: int | None, kind: str, snippet: str
+) -> None:
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)
     with pytest.raises(BlueprintError) as caught:
@@ -173,7 +320,8 @@ def test_loader_reports_location(tmp_path: Path, name: str, text: str, line: int
 
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     path = tmp_path / "many.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         name: many
         components:
           - {name: a, type: handle}
@@ -184,13 +332,21 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
           edges:
             - {source: a, target: x}
             - {source: y, target: a, condition: "len(z)"}
-        """))
+        """)
+    )
     with pytest.raises(BlueprintError) as caught:
         load_blueprint(path)
     kinds = sorted(i.type for i in caught.value.issues)
-    assert kinds == sorted(["node.unknown_component", "edge.unknown_target",
-                            "edge.unknown_source", "condition.unsafe",
-                            "condition.unknown_name", "condition.unknown_name"])
+    assert kinds == sorted(
+        [
+            "node.unknown_component",
+            "edge.unknown_target",
+            "edge.unknown_source",
+            "condition.unsafe",
+            "condition.unknown_name",
+            "condition.unknown_name",
+        ]
+    )
     assert str(caught.value).startswith("6 problems in ")
 
 

@@ -99,8 +99,10 @@ def job_for_project(
 def _component_resources(
     blueprint: Blueprint, registry: SkillRegistry, project: Project, translator: BlueprintTranslator
 ) -> dict[str, tuple[str, Any]]:
+    """A resource per component; every config problem is reported before any is built."""
     problems: list[BlueprintIssue] = []
-    resources: dict[str, tuple[str, Any]] = {}
+    merged_values: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
     for index, component in enumerate(blueprint.components):
         meta = registry.meta(component.type)
         merged = merge_layers(
@@ -114,8 +116,9 @@ def _component_resources(
             ]
         )
         problems.extend(schema_issues(merged, meta.config_schema, meta.name))
-        key = translator.get_resource_key(component.name)
-        if key in RESERVED_RESOURCE_KEYS:
+        merged_values[component.name] = merged.values
+        keys[component.name] = translator.get_resource_key(component.name)
+        if keys[component.name] in RESERVED_RESOURCE_KEYS:
             problems.append(
                 blueprint.source.locate(
                     issue(
@@ -127,14 +130,13 @@ def _component_resources(
                     )
                 )
             )
-        resources[component.name] = (
-            key,
-            component_resource(blueprint, component.name, registry, merged.values, key),
-        )
-    _check_unique_names(blueprint, {n: k for n, (k, _) in resources.items()}, "resource", problems)
+    _check_unique_names(blueprint, keys, "resource", problems)
     if problems:
         raise BlueprintError(problems)
-    return resources
+    return {
+        name: (key, component_resource(blueprint, name, registry, merged_values[name], key))
+        for name, key in keys.items()
+    }
 
 
 def _check_unique_names(

@@ -1,0 +1,85 @@
+"""Definitions for a project: names, tags, descriptions, broken blueprints."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from neurocore_dagster import BlueprintError, build_definitions, build_job, load_blueprint
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _project(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "skills", tmp_path / "skills")
+    (tmp_path / "blueprints").mkdir()
+    for name in ("greet.yaml", "support_triage.yaml"):
+        shutil.copy(ROOT / "blueprints" / name, tmp_path / "blueprints" / name)
+    return tmp_path
+
+
+def test_job_shape_follows_blueprint() -> None:
+    job = build_job(load_blueprint(ROOT / "blueprints" / "support_triage.yaml"), project_root=ROOT)
+    assert job.name == "support_triage"
+    assert job.tags["neurocore/blueprint"] == "support-triage"
+    names = {node.name for node in job.graph.nodes}
+    assert names == {"classify", "bug", "billing", "other", "escalate", "reply"}
+    classify = job.graph.node_named("classify")
+    assert classify.definition.tags["neurocore/skill"] == "classify_ticket"
+    assert classify.definition.tags["neurocore/skill_version"] == "1.0.0"
+    outs = {o.name: o.is_required for o in classify.definition.output_defs}
+    assert outs == {"flow_context": True, "to_bug": False, "to_billing": False, "to_other": False}
+    assert "Flag confident bug reports" in job.graph.node_named("escalate").definition.description
+    reply_deps = job.graph.dependency_structure.input_to_upstream_outputs_for_node("reply")
+    assert len(next(iter(reply_deps.values()))) == 4
+
+
+def test_broken_blueprint_does_not_hide_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = _project(tmp_path)
+    (root / "blueprints" / "nested").mkdir()
+    (root / "blueprints" / "nested" / "broken.yaml").write_text(
+        textwrap.dedent("""\
+        name: broken
+        components: [{name: a, type: greet}]
+        flow:
+          steps: [{component: b}]
+        """)
+    )
+    with caplog.at_level(logging.ERROR, logger="neurocore_dagster"):
+        defs = build_definitions(root)
+    names = {job.name for job in defs.resolve_all_job_defs()}
+    assert {"greet_flow", "support_triage"} <= names and "broken" not in names
+    assert "blueprints/nested/broken.yaml:4" in caplog.text
+    with pytest.raises(BlueprintError, match=r"blueprints/nested/broken.yaml:4"):
+        build_definitions(root, strict=True)
+
+
+def test_two_blueprints_one_job_name(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    text = (root / "blueprints" / "greet.yaml").read_text().replace("greet-flow", "greet_flow")
+    (root / "blueprints" / "zz_copy.yaml").write_text(text)
+    with pytest.raises(BlueprintError) as caught:
+        build_definitions(root, strict=True)
+    message = str(caught.value)
+    assert "blueprints/greet.yaml" in message and "blueprints/zz_copy.yaml" in message
+
+
+def test_definitions_validate_with_dagster(tmp_path: Path) -> None:
+    defs = build_definitions(ROOT, strict=True)
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_every_run_is_tagged(instance: dg.DagsterInstance) -> None:
+    job = build_job(load_blueprint(ROOT / "blueprints" / "greet.yaml"), project_root=ROOT)
+    result = job.execute_in_process(instance=instance)
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None
+    assert run.tags["neurocore/blueprint"] == "greet-flow"
+    assert run.tags["neurocore/flow_type"] == "sequential"
