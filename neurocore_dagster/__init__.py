@@ -15,6 +15,7 @@ from neurocore_dagster.runs import (
     BlueprintRun,
     execute_blueprint,
     final_context,
+    resume_blueprint,
     run_config,
 )
 from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
@@ -39,5 +40,6 @@ __all__ = [
     "execute_blueprint",
     "final_context",
     "load_blueprint",
+    "resume_blueprint",
     "run_config",
 ]

@@ -8,6 +8,8 @@ re-executed run to its parents for the ops it did not run again.
 
 from __future__ import annotations
 
+import copy
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,12 +24,18 @@ from neurocore_dagster.dagster_layer.io_manager import load_lineage
 from neurocore_dagster.dagster_layer.job import PLAN_METADATA, build_job
 from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
-from neurocore_dagster.dagster_layer.translator import STATUS_TAG
+from neurocore_dagster.dagster_layer.translator import (
+    DECIDED_IN_TAG,
+    STATUS_TAG,
+    SUSPENDED_OP_TAG,
+)
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runtime import delta as deltas
 from neurocore_dagster.skills.registry import SkillRegistry
 
 RunStatus = Literal["completed", "failed", "suspended"]
+log = logging.getLogger("neurocore_dagster")
+DECISION_TAG = "neurocore/decision"
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,7 @@ def blueprint_run(run_id: str, *, instance: dg.DagsterInstance) -> BlueprintRun:
     if run is None:
         raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
     context = final_context(run, instance=instance)
-    if run.tags.get(STATUS_TAG) == "suspended" and run.status == dg.DagsterRunStatus.SUCCESS:
+    if is_suspended(run):
         return BlueprintRun(run_id, "suspended", context)
     if run.status == dg.DagsterRunStatus.SUCCESS:
         return BlueprintRun(run_id, "completed", context)
@@ -247,3 +255,109 @@ def _collect_steps(
                     outputs.setdefault(key, value)
             skipped |= {k for k in parent_skipped if k not in rerun}
     return outputs, skipped
+
+
+def resume_blueprint(
+    run_id: str,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    registry: SkillRegistry | None = None,
+    resume_data: Mapping[str, Any] | None = None,
+    project_root: str | Path | None = None,
+) -> BlueprintRun:
+    """Continue a failed or suspended run in a new Dagster run whose parent it is.
+
+    A failed run is re-executed from failure: ops that succeeded are not run
+    again, their outputs load from the parent. A suspended run is re-executed
+    from the op it stopped at, with ``resume_data`` (for an approval gate:
+    ``{"approved": bool, "note": str, "by": str}``); it takes one decision only.
+    The job is rebuilt from the blueprint snapshot the run recorded.
+    """
+    target = resolve_instance(instance, project_root)
+    run = target.get_run_by_id(run_id)
+    if run is None:
+        raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
+    blueprint, changed = recorded_blueprint(target, run)
+    options = _reexecution_options(target, run, resume_data)
+    config = copy.deepcopy(dict(run.run_config))
+    resources = config.setdefault("resources", {})
+    if resume_data is not None:
+        run_resource = resources.setdefault(RUN_RESOURCE_KEY, {}).setdefault("config", {})
+        run_resource["resume_data"] = dict(resume_data)
+    config["execution"] = {"config": {"in_process": {}}}
+    tags = decision_tags(resume_data)
+    if changed:
+        tags["neurocore/blueprint_changed"] = "true"
+    from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
+
+    job = reconstructable_job(blueprint, registry, project_root)
+    result = dg.execute_job(job, target, run_config=config, tags=tags, reexecution_options=options)
+    return blueprint_run(result.run_id, instance=target)
+
+
+def decision_tags(resume_data: Mapping[str, Any] | None) -> dict[str, str]:
+    if resume_data is None:
+        return {}
+    tags = {DECISION_TAG: "approved" if resume_data.get("approved") else "rejected"}
+    if resume_data.get("by"):
+        tags["neurocore/decided_by"] = str(resume_data["by"])[:200]
+    if resume_data.get("note"):
+        tags["neurocore/decision_note"] = str(resume_data["note"])[:200]
+    return tags
+
+
+def _reexecution_options(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, resume_data: Mapping[str, Any] | None
+) -> dg.ReexecutionOptions:
+    if is_suspended(run):
+        decided = run.tags.get(DECIDED_IN_TAG)
+        if decided:
+            raise ExecutionError(
+                f"run {run.run_id} was already decided in run {decided}; "
+                "a suspended run takes one decision"
+            )
+        op_key = run.tags[SUSPENDED_OP_TAG]
+        names = {op["key"]: name for name, op in _plan_ops(instance, run).items()}
+        return dg.ReexecutionOptions(parent_run_id=run.run_id, step_selection=[f"{names[op_key]}*"])
+    if run.status == dg.DagsterRunStatus.FAILURE:
+        if resume_data is not None:
+            raise ExecutionError(f"run {run.run_id} failed; resume_data is only for suspended runs")
+        return dg.ReexecutionOptions.from_failure(run.run_id, instance)
+    raise ExecutionError(
+        f"run {run.run_id} is {run.status.value.lower()}; only failed or "
+        "suspended runs can be resumed"
+    )
+
+
+def is_suspended(run: dg.DagsterRun) -> bool:
+    return run.tags.get(STATUS_TAG) == "suspended" and run.status == dg.DagsterRunStatus.SUCCESS
+
+
+def recorded_blueprint(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[Blueprint, bool]:
+    """The blueprint a run ran (its snapshot), and whether its file has changed since."""
+    snapshot = instance.get_job_snapshot(run.job_snapshot_id) if run.job_snapshot_id else None
+    from neurocore_dagster.dagster_layer.job import BLUEPRINT_METADATA, SOURCE_METADATA
+
+    metadata = snapshot.metadata if snapshot is not None else {}
+    if BLUEPRINT_METADATA not in metadata:
+        raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
+    blueprint = Blueprint.model_validate(metadata[BLUEPRINT_METADATA].value)
+    source = metadata.get(SOURCE_METADATA)
+    changed = False
+    if source is not None:
+        from neurocore_dagster.blueprint.loader import load_blueprint
+        from neurocore_dagster.errors import BlueprintError
+
+        path = Path(source.value)
+        try:
+            changed = not path.exists() or load_blueprint(path) != blueprint
+        except BlueprintError:
+            changed = True
+        if changed:
+            log.warning(
+                "blueprint file %s changed since run %s; resuming with the blueprint "
+                "as that run recorded it",
+                path,
+                run.run_id,
+            )
+    return blueprint, changed

@@ -175,3 +175,89 @@ def registry() -> SkillRegistry:
     for cls in ALL:
         reg.register(cls)
     return reg
+
+
+class Flaky(Skill):
+    """Fails with ``ConnectionError`` for the first ``config.fail_times`` calls (counted in a file)."""
+
+    skill_meta = _meta(
+        "flaky",
+        max_retries=3,
+        retry_delay_base=0.01,
+        retry_delay_max=0.02,
+        retry_on=(ConnectionError,),
+        config_schema={
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "fail_times": {"type": "integer"}},
+        },
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        path = Path(self.config["path"])
+        calls = len(path.read_text().splitlines()) if path.exists() else 0
+        with path.open("a") as handle:
+            handle.write("call\n")
+        if calls < self.config.get("fail_times", 1):
+            raise ConnectionError(f"attempt {calls + 1} failed")
+        context.set("flaky_calls", calls + 1)
+        return context
+
+
+class WrongError(Skill):
+    """Raises ``KeyError``, which ``retry_on`` does not cover; counts calls in a file."""
+
+    skill_meta = _meta(
+        "wrong_error",
+        max_retries=3,
+        retry_delay_base=0.01,
+        retry_on=(ConnectionError,),
+        config_schema={"type": "object", "properties": {"path": {"type": "string"}}},
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        with Path(self.config["path"]).open("a") as handle:
+            handle.write("call\n")
+        raise KeyError("not retried")
+
+
+class FailUntilFile(Skill):
+    """Fails while the file ``config.path`` does not exist; counts calls in ``config.calls``."""
+
+    skill_meta = _meta(
+        "fail_until_file",
+        config_schema={
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "calls": {"type": "string"}},
+        },
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        with Path(self.config["calls"]).open("a") as handle:
+            handle.write(self.name + "\n")
+        if not Path(self.config["path"]).exists():
+            raise RuntimeError(f"{self.config['path']} does not exist yet")
+        context.set(f"done_{self.name}", True)
+        trace = context.get("trace") or []
+        context.set("trace", [*trace, self.name])
+        return context
+
+
+class Sleepy(Skill):
+    """Sleeps in small slices, checking the flow deadline between them."""
+
+    skill_meta = _meta(
+        "sleepy", config_schema={"type": "object", "properties": {"seconds": {"type": "number"}}}
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        import time
+
+        end = time.time() + self.config.get("seconds", 0.3)
+        while time.time() < end:
+            self.check_deadline(context)
+            time.sleep(0.02)
+        context.set("slept", True)
+        return context
+
+
+ALL = (*ALL, Flaky, WrongError, FailUntilFile, Sleepy)

@@ -399,6 +399,26 @@ CASES: list[tuple[str, C, C | None]] = [
         ),
         {"route": "y", "extra": 1},
     ),
+    (
+        "seq_timeout",
+        seq(comps(a="trace", s=("sleepy", {"seconds": 0.6})), ["a", "s"], timeout_seconds=0.2),
+        None,
+    ),
+    (
+        "graph_timeout",
+        graph(
+            comps(a="trace", s=("sleepy", {"seconds": 0.6})),
+            ["a", "s"],
+            [("a", "s")],
+            timeout_seconds=0.2,
+        ),
+        None,
+    ),
+    (
+        "seq_within_timeout",
+        seq(comps(a="trace", s=("sleepy", {"seconds": 0.05})), ["a", "s"], timeout_seconds=30),
+        None,
+    ),
     # loops
     (
         "loop_self",

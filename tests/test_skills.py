@@ -121,7 +121,7 @@ def test_neurocore_skill_classes_are_accepted() -> None:
 
 
 def test_registry_refuses_unknown_and_duplicates() -> None:
-    registry = SkillRegistry()
+    registry = SkillRegistry(builtins=False)
     registry.register(NeuroCoreStyle)
     with pytest.raises(SkillError, match="unknown skill 'nope'; known skills: foreign"):
         registry.get("nope")

@@ -33,6 +33,8 @@ class SourceMap:
 
     file: str | None = None
     lines: Mapping[Loc, int] = field(default_factory=dict)
+    path: str | None = None
+    """The file's absolute path (``file`` is the name shown in errors)."""
 
     def line_for(self, loc: Loc) -> int | None:
         """The line of ``loc``, or of its nearest written parent."""
@@ -101,7 +103,9 @@ def read_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
                 )
             ]
         ) from exc
-    return parse_yaml(text, shown)
+    document = parse_yaml(text, shown)
+    source = SourceMap(file=shown, lines=document.source.lines, path=str(path.resolve()))
+    return YamlDocument(data=document.data, source=source)
 
 
 def parse_yaml(text: str, file: str | None) -> YamlDocument:

@@ -232,8 +232,8 @@ def _job_metadata(
         BLUEPRINT_METADATA: dg.MetadataValue.json(json.loads(blueprint.model_dump_json())),
         PLAN_METADATA: dg.MetadataValue.json({"ops": ops}),
     }
-    if blueprint.source.file:
-        metadata[SOURCE_METADATA] = dg.MetadataValue.path(blueprint.source.file)
+    if blueprint.source.path:
+        metadata[SOURCE_METADATA] = dg.MetadataValue.path(blueprint.source.path)
     return metadata
 
 

@@ -17,7 +17,13 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY, RunInputs
-from neurocore_dagster.dagster_layer.translator import STATUS_TAG, OpSpec
+from neurocore_dagster.dagster_layer.translator import (
+    DECIDED_IN_TAG,
+    STATUS_TAG,
+    SUSPENDED_OP_TAG,
+    OpSpec,
+)
+from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
 from neurocore_dagster.runtime.clock import FlowClock
 from neurocore_dagster.runtime.ops import OpOutcome, execute_op
@@ -77,8 +83,11 @@ def _compute_fn(
         run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
         components = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
         params = RunParams(plan.settings, _clock(context, plan), attempt=context.retry_number)
+        resume = _resume_data(context, op, run_inputs)
         try:
-            outcome = execute_op(plan, op, lineages, run_inputs.initial_data, components, params)
+            outcome = execute_op(
+                plan, op, lineages, run_inputs.initial_data, components, params, resume
+            )
         except RetryNeeded as retry:
             unit = next(u for u in op.units if u.retry is not None)
             assert unit.retry is not None
@@ -92,12 +101,36 @@ def _compute_fn(
             ) from retry.error
         emit(context, outcome.reports)
         if outcome.suspended:
-            _mark_suspended(context, outcome)
+            _mark_suspended(context, outcome, context.op_handle.name)
         yield dg.Output(outcome.lineage, CONTEXT_OUTPUT, metadata=output_metadata(op, outcome))
         for route in outcome.routes:
             yield dg.Output(outcome.lineage, route_outputs[route])
 
     return compute
+
+
+def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, Any] | None:
+    """The decision for this op, when this run resumes a run suspended at it.
+
+    The first run to apply a decision claims the suspended run (tag
+    ``neurocore/decided_in``); a second decision is refused.
+    """
+    parent_id = context.dagster_run.parent_run_id
+    if run_inputs.resume_data is None or parent_id is None:
+        return None
+    parent = context.instance.get_run_by_id(parent_id)
+    if parent is None or parent.tags.get(SUSPENDED_OP_TAG) != op.key:
+        return None
+    decided = parent.tags.get(DECIDED_IN_TAG)
+    if decided and decided != context.run_id:
+        raise ExecutionError(
+            f"run {parent_id} was already decided in run {decided}; "
+            "a suspended run takes one decision"
+        )
+    context.instance.add_run_tags(parent_id, {DECIDED_IN_TAG: context.run_id})
+    decision = dict(run_inputs.resume_data)
+    context.log.info(f"resuming {op.key!r} with decision {decision}")
+    return decision
 
 
 def _clock(context: dg.OpExecutionContext, plan: ExecutionPlan) -> FlowClock:
@@ -110,17 +143,28 @@ def _clock(context: dg.OpExecutionContext, plan: ExecutionPlan) -> FlowClock:
     return FlowClock(started, plan.settings.timeout_seconds)
 
 
-def _mark_suspended(context: dg.OpExecutionContext, outcome: OpOutcome) -> None:
+def _mark_suspended(context: Any, outcome: OpOutcome, op_name: str) -> None:
     meta = outcome.context.metadata
     context.instance.add_run_tags(
         context.run_id,
         {
             STATUS_TAG: "suspended",
-            "neurocore/suspended_at": meta.suspended_at_node or "",
+            SUSPENDED_OP_TAG: outcome.own.op,
+            "neurocore/suspension_reason": (meta.suspension_reason or "")[:200],
         },
     )
     context.log.warning(
-        f"run suspended at {meta.suspended_at_node!r}: {meta.suspension_reason or ''}".strip()
+        f"run suspended at {op_name!r}: {meta.suspension_reason or ''}\n"
+        + how_to_decide(context.run_id, op_name)
+    )
+
+
+def how_to_decide(run_id: str, op_name: str) -> str:
+    return (
+        f"Decide with `neurocore-dagster runs approve {run_id}` (add --reject to reject), "
+        f"or in the Dagster UI re-execute this run from step {op_name!r} with run config "
+        "resources: {neurocore: {config: {resume_data: {approved: true, note: '...', "
+        "by: '...'}}}}"
     )
 
 
@@ -153,6 +197,10 @@ def output_metadata(op: PlanOp, outcome: OpOutcome) -> dict[str, Any]:
         metadata["visits"] = dg.MetadataValue.json(visits)
     if op.kind in ("step", "node"):
         metadata["skill"] = f"{op.unit.skill} {op.unit.skill_version}"
+    meta = outcome.context.metadata
+    if meta.suspended:
+        metadata["suspended"] = True
+        metadata["approval_message"] = meta.suspension_reason or ""
     return metadata
 
 

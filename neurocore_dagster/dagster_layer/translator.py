@@ -17,6 +17,8 @@ from neurocore_dagster.plan.model import ExecutionPlan, PlanOp
 
 BLUEPRINT_TAG = "neurocore/blueprint"
 STATUS_TAG = "neurocore/status"
+SUSPENDED_OP_TAG = "neurocore/suspended_op"
+DECIDED_IN_TAG = "neurocore/decided_in"
 SKILL_TAG = "neurocore/skill"
 SKILL_VERSION_TAG = "neurocore/skill_version"
 

@@ -50,8 +50,13 @@ def execute_op(
     initial_data: Mapping[str, Any],
     components: Mapping[str, BaseComponent],
     params: RunParams,
+    resume_data: Mapping[str, Any] | None = None,
 ) -> OpOutcome:
-    """Run ``op`` given the lineages on its active incoming routes."""
+    """Run ``op`` given the lineages on its active incoming routes.
+
+    ``resume_data`` (a decision for the op a run was suspended at) is set as the
+    context key ``resume_data`` before the op runs, as flowengine's resume does.
+    """
     reports: list[Report] = []
     if op.inputs:
         ancestry = ordered(d for lineage in inputs for d in lineage)
@@ -70,6 +75,8 @@ def execute_op(
         )
     context = build_context(ancestry)
     before = Snapshot.of(context)
+    if resume_data is not None:
+        context.set("resume_data", dict(resume_data))
     context, routes = _run_kind(plan, op, context, components, params, reports)
     own = before.delta(op.key, op.order, context)
     return OpOutcome(

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from neurocore_dagster.errors import SkillError
 from neurocore_dagster.skills.base import is_skill_class, skill_meta_of
-from neurocore_dagster.skills.builtin import BUILTIN_SKILLS
 from neurocore_dagster.skills.project import Project, load_project
 from neurocore_dagster.skills.registry import SkillRegistry
 
@@ -31,9 +30,7 @@ def discover_skills(project_root: str | Path | None = None) -> SkillRegistry:
 
 def discover_project_skills(project: Project) -> SkillRegistry:
     registry = SkillRegistry()
-    for cls in BUILTIN_SKILLS:
-        registry.register(cls, origin="built-in")
-    folder_registry = SkillRegistry()
+    folder_registry = SkillRegistry(builtins=False)
     for path in sorted(project.skills_dir.glob("*.py")):
         if path.name.startswith("_"):
             continue

@@ -9,11 +9,20 @@ from neurocore_dagster.skills.base import SkillMeta, skill_meta_of
 
 
 class SkillRegistry:
-    """Skill classes keyed by ``skill_meta.name``; an unknown name is an error, never ``None``."""
+    """Skill classes keyed by ``skill_meta.name``; an unknown name is an error, never ``None``.
 
-    def __init__(self) -> None:
+    A new registry holds the built-in skills (``approval``) unless ``builtins=False``;
+    register a class of the same name with ``replace=True`` to override one.
+    """
+
+    def __init__(self, *, builtins: bool = True) -> None:
         self._classes: dict[str, type] = {}
         self._origins: dict[str, str] = {}
+        if builtins:
+            from neurocore_dagster.skills.builtin import BUILTIN_SKILLS
+
+            for cls in BUILTIN_SKILLS:
+                self.register(cls, origin="built-in")
 
     def register(self, cls: type, *, replace: bool = False, origin: str | None = None) -> None:
         """Add ``cls``; a second class under one name needs ``replace=True``."""
@@ -46,7 +55,7 @@ class SkillRegistry:
         return sorted(self._classes)
 
     def copy(self) -> SkillRegistry:
-        twin = SkillRegistry()
+        twin = SkillRegistry(builtins=False)
         twin._classes = dict(self._classes)
         twin._origins = dict(self._origins)
         return twin
