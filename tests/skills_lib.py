@@ -178,7 +178,7 @@ def registry() -> SkillRegistry:
 
 
 class Flaky(Skill):
-    """Fails with ``ConnectionError`` for the first ``config.fail_times`` calls (counted in a file)."""
+    """Fails with ``ConnectionError`` for the first ``fail_times`` calls (counted in a file)."""
 
     skill_meta = _meta(
         "flaky",
