@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--data-file", help="JSON file with initial data")
     run.set_defaults(handler=_run)
+    from neurocore_dagster.cli_runs import add_runs_commands
+
+    add_runs_commands(commands)
     return parser
 
 

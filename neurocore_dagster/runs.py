@@ -350,7 +350,9 @@ def recorded_blueprint(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tupl
 
         path = Path(source.value)
         try:
-            changed = not path.exists() or load_blueprint(path) != blueprint
+            changed = (
+                not path.exists() or load_blueprint(path).model_dump() != blueprint.model_dump()
+            )
         except BlueprintError:
             changed = True
         if changed:

@@ -319,6 +319,8 @@ def test_multiprocess_suspended_run_resumes(tmp_path: Path) -> None:
     )
     assert resumed.status == "completed", resumed.error
     assert resumed.context.get("published", "").startswith("Human-in-the-loop on Dagster")
+    child = instance.get_run_by_id(resumed.run_id)
+    assert "neurocore/blueprint_changed" not in child.tags
 
 
 def test_resume_uses_recorded_blueprint_when_file_changed(

@@ -1,0 +1,127 @@
+"""Read runs back from a Dagster instance: lists, per-step summaries, final contexts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import dagster as dg
+
+from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
+from neurocore_dagster.dagster_layer.translator import BLUEPRINT_TAG
+from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.runs import blueprint_run, is_suspended
+
+_STEP_WORDS = {
+    "SUCCESS": "succeeded",
+    "FAILURE": "failed",
+    "SKIPPED": "skipped",
+    "IN_PROGRESS": "running",
+}
+STATUSES = ("completed", "failed", "suspended", "running", "queued", "canceled")
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    step: str
+    status: str
+    duration_ms: float | None
+    attempts: int | None
+    port: str
+    routes: str
+    keys_written: dict[str, Any]
+    skip_reason: str
+
+
+def run_status(run: dg.DagsterRun) -> str:
+    """Our word for a run's state (a suspended run is a successful Dagster run)."""
+    if is_suspended(run):
+        return "suspended"
+    return {
+        dg.DagsterRunStatus.SUCCESS: "completed",
+        dg.DagsterRunStatus.FAILURE: "failed",
+        dg.DagsterRunStatus.CANCELED: "canceled",
+        dg.DagsterRunStatus.QUEUED: "queued",
+        dg.DagsterRunStatus.NOT_STARTED: "queued",
+    }.get(run.status, "running")
+
+
+def list_runs(
+    instance: dg.DagsterInstance,
+    *,
+    blueprint: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+) -> list[dg.DagsterRun]:
+    """Newest first; only runs of blueprint jobs."""
+    if status is not None and status not in STATUSES:
+        raise ExecutionError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
+    tags = {BLUEPRINT_TAG: blueprint} if blueprint else {}
+    found = []
+    for run in instance.get_runs(filters=dg.RunsFilter(tags=tags)):
+        if BLUEPRINT_TAG not in run.tags:
+            continue
+        if status is None or run_status(run) == status:
+            found.append(run)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def get_run(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
+    return run
+
+
+def step_summaries(instance: dg.DagsterInstance, run_id: str) -> list[StepSummary]:
+    outputs: dict[str, dict[str, Any]] = {}
+    records = instance.get_records_for_run(
+        run_id, of_type={dg.DagsterEventType.STEP_OUTPUT}
+    ).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        data = event.event_specific_data if event else None
+        if event and data and data.step_output_handle.output_name == CONTEXT_OUTPUT:
+            outputs[event.step_key] = {k: v.value for k, v in data.metadata.items()}
+    summaries = []
+    for stats in instance.get_run_step_stats(run_id):
+        meta = outputs.get(stats.step_key, {})
+        duration = (
+            (stats.end_time - stats.start_time) * 1000
+            if stats.end_time and stats.start_time
+            else None
+        )
+        summaries.append(
+            StepSummary(
+                step=stats.step_key,
+                status=_STEP_WORDS.get(stats.status.value, stats.status.value.lower())
+                if stats.status
+                else "not run",
+                duration_ms=round(duration, 1) if duration is not None else None,
+                attempts=stats.attempts,
+                port=str(meta.get("port", "")),
+                routes=str(meta.get("routes_activated", "")),
+                keys_written=dict(meta.get("keys_written") or {}),
+                skip_reason=str(meta.get("skip_reason", "")),
+            )
+        )
+    return summaries
+
+
+def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
+    """Everything ``runs inspect`` shows, as JSON-ready data."""
+    run = get_run(instance, run_id)
+    outcome = blueprint_run(run_id, instance=instance)
+    return {
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "blueprint": run.tags.get(BLUEPRINT_TAG),
+        "status": outcome.status,
+        "error": outcome.error,
+        "parent_run_id": run.parent_run_id,
+        "tags": {k: v for k, v in run.tags.items() if k.startswith("neurocore/")},
+        "steps": [asdict(s) for s in step_summaries(instance, run_id)],
+        "context": outcome.context.data.to_dict(),
+    }

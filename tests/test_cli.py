@@ -1,0 +1,172 @@
+"""The neurocore-dagster command line, including its error exits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from neurocore_dagster.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAILING_SKILL = """
+from pathlib import Path
+from neurocore_dagster import Skill, SkillMeta
+
+class Gate(Skill):
+    skill_meta = SkillMeta(name="needs_file", version="1.0", provides=["ok"],
+                           config_schema={"type": "object",
+                                          "properties": {"path": {"type": "string"}}})
+
+    def process(self, context):
+        if not Path(self.config["path"]).exists():
+            raise RuntimeError("file missing")
+        context.set("ok", True)
+        return context
+"""
+
+
+@pytest.fixture()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "skills", root / "skills")
+    shutil.copytree(ROOT / "blueprints", root / "blueprints")
+    shutil.copy(ROOT / "neurocore.yaml", root / "neurocore.yaml")
+    (root / "skills" / "gate.py").write_text(FAILING_SKILL)
+    (root / "blueprints" / "needs_file.yaml").write_text(
+        textwrap.dedent(f"""\
+        name: needs-file
+        components:
+          - name: gate
+            type: needs_file
+            config: {{path: "{tmp_path / "flag"}"}}
+        flow:
+          steps: [{{component: gate}}]
+        """)
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return root
+
+
+def _run(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["--project", str(project), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _json_tail(text: str) -> dict:
+    return json.loads(text[text.index("{") :])
+
+
+def test_validate(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(project, capsys, "validate")
+    assert code == 0 and "6 blueprint(s) valid" in out
+    broken = project / "blueprints" / "broken.yaml"
+    broken.write_text(
+        "name: b\ncomponents: [{name: a, type: nope}]\nflow:\n  steps: [{component: a}]\n"
+    )
+    code, _, err = _run(project, capsys, "validate")
+    assert code == 1
+    assert "broken.yaml:2" in err and "'nope'" in err
+
+
+def test_run_approve_and_refuse_second_decision(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(
+        project,
+        capsys,
+        "run",
+        str(project / "blueprints" / "publish_with_approval.yaml"),
+        "--data",
+        "topic=CLI",
+    )
+    assert code == 0
+    first = _json_tail(out)
+    assert first["status"] == "suspended"
+    code, out, _ = _run(project, capsys, "runs", "list", "--status", "suspended")
+    assert code == 0 and first["run_id"] in out
+    code, out, _ = _run(
+        project, capsys, "runs", "approve", first["run_id"], "--by", "ed", "--note", "fine"
+    )
+    assert code == 0
+    second = _json_tail(out)
+    assert second["status"] == "completed"
+    assert second["context"]["approval"] == {"approved": True, "note": "fine", "by": "ed"}
+    code, _, err = _run(project, capsys, "runs", "approve", first["run_id"], "--reject")
+    assert code == 2 and "already decided" in err
+    code, out, _ = _run(project, capsys, "runs", "inspect", second["run_id"], "--json")
+    report = json.loads(out)
+    assert report["parent_run_id"] == first["run_id"]
+    assert {s["step"] for s in report["steps"]} == {"editor_review", "publisher"}
+    assert report["tags"]["neurocore/decision"] == "approved"
+    code, out, _ = _run(project, capsys, "runs", "inspect", first["run_id"])
+    assert code == 0 and "writer" in out and "succeeded" in out
+
+
+def test_reject_fails_with_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = _run(
+        project, capsys, "run", str(project / "blueprints" / "publish_with_approval.yaml")
+    )
+    run_id = _json_tail(out)["run_id"]
+    code, out, _ = _run(project, capsys, "runs", "approve", run_id, "--reject", "--note", "no")
+    assert code == 1
+    assert "rejected at approval gate" in _json_tail(out)["error"]
+
+
+def test_failed_run_resume_and_replay(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(project, capsys, "run", str(project / "blueprints" / "needs_file.yaml"))
+    assert code == 1
+    failed = _json_tail(out)
+    assert failed["status"] == "failed" and "file missing" in failed["error"]
+    code, out, _ = _run(
+        project, capsys, "runs", "list", "--blueprint", "needs-file", "--status", "failed"
+    )
+    assert failed["run_id"] in out
+    (tmp_path / "flag").touch()
+    code, out, _ = _run(project, capsys, "runs", "resume", failed["run_id"])
+    assert code == 0 and _json_tail(out)["context"]["ok"] is True
+    code, out, _ = _run(project, capsys, "runs", "replay", failed["run_id"])
+    replayed = _json_tail(out)
+    assert code == 0 and replayed["run_id"] != failed["run_id"]
+
+
+def test_error_exits(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(project, capsys, "runs", "inspect", "no-such-run")
+    assert code == 2 and "no run 'no-such-run'" in err
+    code, _, err = _run(project, capsys, "runs", "resume", "no-such-run")
+    assert code == 2
+    code, _, err = _run(
+        project, capsys, "run", str(project / "blueprints" / "greet.yaml"), "--data", "novalue"
+    )
+    assert code == 2 and "KEY=VALUE" in err
+    with pytest.raises(SystemExit) as caught:
+        main(["runs", "list", "--status", "bogus"])
+    assert caught.value.code == 2
+    code, _, err = _run(project, capsys, "run", str(project / "blueprints" / "missing.yaml"))
+    assert code == 1 and "missing.yaml" in err
+
+
+def test_entry_point_is_installed() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "neurocore_dagster.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "runs" in result.stdout
+    assert (
+        shutil.which("neurocore-dagster")
+        or Path(sys.executable).with_name("neurocore-dagster").exists()
+    )
