@@ -165,32 +165,40 @@ def run_failure_message(instance: dg.DagsterInstance, run_id: str) -> str:
 def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = None) -> FlowContext:
     """The context flowengine would end with, rebuilt from a run's stored deltas.
 
-    Accepts an ``execute_in_process`` result, a ``DagsterRun`` or a run id.
+    Accepts an ``execute_in_process`` result, a ``DagsterRun`` or a run id (read
+    from ``instance``, default ``DagsterInstance.get()``).
     """
     if isinstance(result_or_run, dg.ExecuteInProcessResult):
-        instance = instance or (result_or_run.dagster_run and _result_instance(result_or_run))
-        run = result_or_run.dagster_run
-    elif isinstance(result_or_run, dg.DagsterRun):
-        run = result_or_run
-    elif isinstance(result_or_run, str):
-        instance = instance or dg.DagsterInstance.get()
+        plan_ops = result_or_run.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
+        outputs, skipped, suspended = _scan_events(
+            result_or_run.run_id, result_or_run.all_events, None
+        )
+        return _assemble(plan_ops, outputs, skipped, suspended)
+    instance = instance or dg.DagsterInstance.get()
+    if isinstance(result_or_run, str):
         found = instance.get_run_by_id(result_or_run)
         if found is None:
             raise ExecutionError(f"no run {result_or_run!r} in this Dagster instance")
-        run = found
-    else:
+        result_or_run = found
+    if not isinstance(result_or_run, dg.DagsterRun):
         raise TypeError(
             "final_context takes an ExecuteInProcessResult, a DagsterRun or a run "
             f"id, not {type(result_or_run).__name__}"
         )
-    instance = instance or dg.DagsterInstance.get()
-    plan_ops = _plan_ops(instance, run)
-    outputs, skipped = _collect_steps(instance, run, None)
+    outputs, skipped, suspended = _collect_steps(instance, result_or_run, None)
+    return _assemble(_plan_ops(instance, result_or_run), outputs, skipped, suspended)
+
+
+def _assemble(
+    plan_ops: Mapping[str, Any],
+    outputs: Mapping[str, tuple[str, str]],
+    skipped: set[str],
+    suspended: bool,
+) -> FlowContext:
     lineages = [
         load_lineage(Path(path), _root_of(Path(path), run_id), {})
         for run_id, path in outputs.values()
     ]
-    suspended = run.tags.get(STATUS_TAG) == "suspended"
     unreached = (
         []
         if suspended
@@ -201,11 +209,6 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
         ]
     )
     return deltas.final_context(lineages, unreached)
-
-
-def _result_instance(result: dg.ExecuteInProcessResult) -> dg.DagsterInstance:
-    # ExecuteInProcessResult keeps its instance only privately; it is the one the run used.
-    return result._instance
 
 
 def _plan_ops(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, dict[str, Any]]:
@@ -224,37 +227,61 @@ def _root_of(refs_path: Path, run_id: str) -> Path:
     raise ExecutionError(f"unexpected output location {refs_path}")
 
 
-def _collect_steps(
-    instance: dg.DagsterInstance, run: dg.DagsterRun, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str]]:
-    """Per step key: where its context output is stored, or that Dagster skipped it."""
+def _scan_events(
+    run_id: str, events: Any, wanted: set[str] | None
+) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
+    """Stored context outputs and Dagster-skipped steps among a run's events."""
     outputs: dict[str, tuple[str, str]] = {}
     skipped: set[str] = set()
-    records = instance.get_records_for_run(
-        run.run_id, of_type={dg.DagsterEventType.HANDLED_OUTPUT, dg.DagsterEventType.STEP_SKIPPED}
-    ).records
-    for record in records:
-        event = record.event_log_entry.dagster_event
+    suspended = False
+    for event in events:
         if event is None or event.step_key is None:
             continue
         if wanted is not None and event.step_key not in wanted:
             continue
         if event.event_type == dg.DagsterEventType.STEP_SKIPPED:
             skipped.add(event.step_key)
-        elif event.event_specific_data.output_name == CONTEXT_OUTPUT:
-            path = event.event_specific_data.metadata["refs_path"].value
-            outputs[event.step_key] = (run.run_id, path)
+        elif event.event_type == dg.DagsterEventType.STEP_OUTPUT:
+            data = event.event_specific_data
+            if data.step_output_handle.output_name == CONTEXT_OUTPUT:
+                flag = data.metadata.get("suspended")
+                suspended = suspended or bool(flag is not None and flag.value)
+        elif event.event_type == dg.DagsterEventType.HANDLED_OUTPUT:
+            data = event.event_specific_data
+            if data.output_name == CONTEXT_OUTPUT:
+                outputs[event.step_key] = (run_id, data.metadata["refs_path"].value)
+    return outputs, skipped, suspended
+
+
+def _collect_steps(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, wanted: set[str] | None
+) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
+    """Per step key: where its context output is stored, or that Dagster skipped it.
+
+    A re-executed run inherits, from its parent, the steps it did not run again.
+    """
+    records = instance.get_records_for_run(
+        run.run_id,
+        of_type={
+            dg.DagsterEventType.HANDLED_OUTPUT,
+            dg.DagsterEventType.STEP_SKIPPED,
+            dg.DagsterEventType.STEP_OUTPUT,
+        },
+    ).records
+    outputs, skipped, suspended = _scan_events(
+        run.run_id, (r.event_log_entry.dagster_event for r in records), wanted
+    )
     if run.parent_run_id and run.step_keys_to_execute is not None:
         parent = instance.get_run_by_id(run.parent_run_id)
         if parent is not None:
             rerun = set(run.step_keys_to_execute)
             inherited = None if wanted is None else wanted - rerun
-            parent_outputs, parent_skipped = _collect_steps(instance, parent, inherited)
+            parent_outputs, parent_skipped, _ = _collect_steps(instance, parent, inherited)
             for key, value in parent_outputs.items():
                 if key not in rerun:
                     outputs.setdefault(key, value)
             skipped |= {k for k in parent_skipped if k not in rerun}
-    return outputs, skipped
+    return outputs, skipped, suspended
 
 
 def resume_blueprint(
