@@ -5,8 +5,11 @@ string enum -> Enum, array -> list of its item type, object with properties ->
 nested fields, other objects and untyped values -> Any. A value written in a
 file becomes the field's default (so the launchpad shows it and run config can
 override it key by key); a key the schema requires and no file sets is required
-run config. Unless the schema says ``additionalProperties: false``, keys it
-does not list are accepted too.
+run config. A schema with ``properties`` refuses other keys unless it says
+``additionalProperties``; a schema without properties is free-form. A value
+written as ``{env: NAME}`` becomes a default Dagster reads from the environment
+when a run starts (``StringSource``/``IntSource``/``BoolSource``), so the secret
+itself is never part of the job, its run config or its events.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.skills.config import effective_schema, is_env_ref
+
+_SOURCES: dict[str, Any] = {"string": dg.StringSource, "integer": dg.IntSource,
+                            "boolean": dg.BoolSource}
 _SCALARS: dict[str, Any] = {
     "string": dg.String,
     "integer": dg.Int,
@@ -27,7 +34,7 @@ _NO_DEFAULT = object()
 
 def config_field(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> dg.Field:
     """The config field of a whole component: its schema's properties with file values."""
-    config_type = _object_type(schema, values, name)
+    config_type = _object_type(effective_schema(dict(schema)), values, name)
     if _any_required(schema, values):
         return dg.Field(config_type, is_required=True, description=schema.get("description"))
     return dg.Field(config_type, description=schema.get("description"))
@@ -50,13 +57,18 @@ def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], name: str
         fields[key] = _field(prop, default, key in required, f"{name}__{key}")
     for key, value in values.items():
         if key not in fields:
-            fields[key] = dg.Field(dg.Any, is_required=False, default_value=value)
+            kind = dg.StringSource if is_env_ref(value) else dg.Any
+            fields[key] = dg.Field(kind, is_required=False, default_value=value)
     if schema.get("additionalProperties") is False:
         return dg.Shape(fields)
     return dg.Permissive(fields)
 
 
 def _field(prop: Mapping[str, Any], default: Any, required: bool, name: str) -> dg.Field:
+    if is_env_ref(default):
+        source = _SOURCES.get(prop.get("type", "string"), dg.StringSource)
+        return dg.Field(source, is_required=False, default_value=default,
+                        description=prop.get("description"))
     config_type = _type_of(prop, default if isinstance(default, dict) else {}, name)
     description = prop.get("description")
     if default is _NO_DEFAULT:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -41,8 +43,14 @@ def build_definitions(
     registry: SkillRegistry | None = None,
     translator: BlueprintTranslator | None = None,
     strict: bool = False,
+    config_overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> dg.Definitions:
-    """A job per blueprint. A broken blueprint is logged and left out (``strict`` raises)."""
+    """A job per blueprint. A broken blueprint is logged and left out (``strict`` raises).
+
+    ``config_overrides`` maps a blueprint name to ``{component: {key: value}}``; it
+    wins over ``neurocore.yaml`` and the blueprint, and loses to run config.
+    """
+    overrides = dict(config_overrides or {})
     project = load_project(project_root)
     registry = registry if registry is not None else discover_project_skills(project)
     jobs: dict[str, tuple[dg.JobDefinition, str]] = {}
@@ -50,7 +58,9 @@ def build_definitions(
     for path in blueprint_files(project):
         shown = display_path(project, path)
         try:
-            job = job_for_project(read_blueprint(path, shown), registry, project, translator)
+            blueprint = read_blueprint(path, shown)
+            job = job_for_project(blueprint, registry, project, translator,
+                                  overrides.pop(blueprint.name, None))
         except BlueprintError as error:
             errors.append(error)
             continue
@@ -72,6 +82,10 @@ def build_definitions(
             )
             continue
         jobs[job.name] = (job, shown)
+    for name in sorted(overrides):
+        errors.append(BlueprintError([issue(
+            "config.unknown_blueprint", f"config_overrides name blueprint {name!r}, which "
+            "is not in the project", (name,), file="<config_overrides>", input=name)]))
     if errors and strict:
         raise BlueprintError.combine(errors)
     for error in errors:

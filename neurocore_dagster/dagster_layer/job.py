@@ -10,7 +10,14 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.dagster_layer.io_manager import context_io_manager
+from neurocore_dagster.dagster_layer.llm_resource import (
+    LLM_RESOURCE_KEY,
+    llm_components,
+    llm_issues,
+    llm_resource,
+)
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.dagster_layer.ops import (
     CONTEXT_OUTPUT,
@@ -39,7 +46,7 @@ from neurocore_dagster.skills.registry import SkillRegistry
 BLUEPRINT_METADATA = "neurocore/blueprint"
 PLAN_METADATA = "neurocore/plan"
 SOURCE_METADATA = "neurocore/source"
-RESERVED_RESOURCE_KEYS = (RUN_RESOURCE_KEY, "io_manager")
+RESERVED_RESOURCE_KEYS = (RUN_RESOURCE_KEY, "io_manager", LLM_RESOURCE_KEY)
 
 
 def build_job(
@@ -48,15 +55,17 @@ def build_job(
     *,
     project_root: str | Path | None = None,
     translator: BlueprintTranslator | None = None,
+    config_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dg.JobDefinition:
     """The Dagster job that runs ``blueprint`` with flowengine's semantics.
 
     ``project_root`` (default: the working directory) supplies ``neurocore.yaml``
-    and, when ``registry`` is None, the skills to discover.
+    and, when ``registry`` is None, the skills to discover. ``config_overrides``
+    (component name -> config) wins over both files and loses to run config.
     """
     project = load_project(project_root)
     registry = registry if registry is not None else discover_project_skills(project)
-    return job_for_project(blueprint, registry, project, translator)
+    return job_for_project(blueprint, registry, project, translator, config_overrides)
 
 
 def job_for_project(
@@ -64,10 +73,12 @@ def job_for_project(
     registry: SkillRegistry,
     project: Project,
     translator: BlueprintTranslator | None = None,
+    config_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dg.JobDefinition:
     translator = validate_translator(translator or BlueprintTranslator())
     plan = compile_plan(blueprint, registry)
-    resources = _component_resources(blueprint, registry, project, translator)
+    resources = _component_resources(blueprint, registry, project, translator,
+                                     dict(config_overrides or {}))
     job_name = translator.get_job_name(plan)
     specs = {op.key: translator.get_op_spec(plan, op) for op in plan.ops}
     _check_unique_names(blueprint, {k: s.name for k, s in specs.items()}, "op")
@@ -84,6 +95,8 @@ def job_for_project(
     )
     resource_defs: dict[str, Any] = {key: definition for key, definition in resources.values()}
     resource_defs[RUN_RESOURCE_KEY] = run_inputs_resource(blueprint)
+    if llm_components(blueprint, registry):
+        resource_defs[LLM_RESOURCE_KEY] = llm_resource(project.config.llm)
     resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
@@ -97,10 +110,18 @@ def job_for_project(
 
 
 def _component_resources(
-    blueprint: Blueprint, registry: SkillRegistry, project: Project, translator: BlueprintTranslator
+    blueprint: Blueprint, registry: SkillRegistry, project: Project,
+    translator: BlueprintTranslator, overrides: dict[str, Mapping[str, Any]],
 ) -> dict[str, tuple[str, Any]]:
     """A resource per component; every config problem is reported before any is built."""
     problems: list[BlueprintIssue] = []
+    names = {c.name for c in blueprint.components}
+    for name in sorted(set(overrides) - names):
+        problems.append(issue("config.unknown_component",
+                              f"config_overrides name component {name!r}, which is not in "
+                              f"blueprint {blueprint.name!r}", (name,), file="<config_overrides>",
+                              input=name, expected=f"one of: {', '.join(sorted(names))}"))
+    override_source = SourceMap(file="<config_overrides>")
     merged_values: dict[str, dict[str, Any]] = {}
     keys: dict[str, str] = {}
     for index, component in enumerate(blueprint.components):
@@ -113,6 +134,8 @@ def _component_resources(
                 ConfigLayer(
                     dict(component.config), blueprint.source, ("components", index, "config")
                 ),
+                ConfigLayer(dict(overrides.get(component.name, {})), override_source,
+                            (component.name,)),
             ]
         )
         problems.extend(schema_issues(merged, meta.config_schema, meta.name))
@@ -131,6 +154,7 @@ def _component_resources(
                 )
             )
     _check_unique_names(blueprint, keys, "resource", problems)
+    problems.extend(llm_issues(blueprint, registry, project))
     if problems:
         raise BlueprintError(problems)
     return {

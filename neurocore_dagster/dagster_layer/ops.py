@@ -24,6 +24,7 @@ from neurocore_dagster.dagster_layer.translator import (
     OpSpec,
 )
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.llm.provider import usage_scope
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
 from neurocore_dagster.runtime.clock import FlowClock
 from neurocore_dagster.runtime.ops import OpOutcome, execute_op
@@ -85,9 +86,10 @@ def _compute_fn(
         params = RunParams(plan.settings, _clock(context, plan), attempt=context.retry_number)
         resume = _resume_data(context, op, run_inputs)
         try:
-            outcome = execute_op(
-                plan, op, lineages, run_inputs.initial_data, components, params, resume
-            )
+            with usage_scope() as usage:
+                outcome = execute_op(
+                    plan, op, lineages, run_inputs.initial_data, components, params, resume
+                )
         except RetryNeeded as retry:
             unit = next(u for u in op.units if u.retry is not None)
             assert unit.retry is not None
@@ -102,7 +104,12 @@ def _compute_fn(
         emit(context, outcome.reports)
         if outcome.suspended:
             _mark_suspended(context, outcome, context.op_handle.name)
-        yield dg.Output(outcome.lineage, CONTEXT_OUTPUT, metadata=output_metadata(op, outcome))
+        metadata = output_metadata(op, outcome)
+        if usage.calls:
+            metadata.update({"llm_calls": usage.calls, "llm_input_tokens": usage.input_tokens,
+                             "llm_output_tokens": usage.output_tokens,
+                             "llm_models": ", ".join(usage.models)})
+        yield dg.Output(outcome.lineage, CONTEXT_OUTPUT, metadata=metadata)
         for route in outcome.routes:
             yield dg.Output(outcome.lineage, route_outputs[route])
 

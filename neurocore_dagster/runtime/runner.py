@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 import logging
 import threading
@@ -149,8 +150,9 @@ def resolve(result: Any) -> Any:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(result)
+    context = contextvars.copy_context()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, result).result()
+        return pool.submit(context.run, asyncio.run, result).result()
 
 
 def _with_hard_timeout(
@@ -166,7 +168,9 @@ def _with_hard_timeout(
             outcome["error"] = exc
 
     component.setup(context)
-    worker = threading.Thread(target=target, daemon=True, name=f"neurocore-{component.name}")
+    caller = contextvars.copy_context()
+    worker = threading.Thread(target=caller.run, args=(target,), daemon=True,
+                              name=f"neurocore-{component.name}")
     try:
         worker.start()
         worker.join(remaining)

@@ -1,10 +1,16 @@
 """A component's configuration: layers merged key by key, checked against the skill.
 
 Precedence (later wins): ``neurocore.yaml`` ``skills.<skill>``, then the
-blueprint component's ``config``. Run config is merged on top by Dagster at
-launch. A value written in a file that the skill's ``config_schema`` refuses is a
-located :class:`BlueprintError` when the job is built; a required key no file
-sets is left to run config (Dagster refuses the launch if it is still missing).
+blueprint component's ``config``, then overrides given in code. Run config is
+merged on top by Dagster at launch. A value written in a file that the skill's
+``config_schema`` refuses is a located :class:`BlueprintError` when the job is
+built; a required key no file sets is left to run config (Dagster refuses the
+launch if it is still missing).
+
+Two rules beyond plain JSON Schema: a schema that lists ``properties`` and does
+not say ``additionalProperties`` refuses other keys (a typo never passes
+silently), and a value written as ``{env: NAME}`` is a secret read from the
+environment when a run starts; it is never written into run config or logs.
 """
 
 from __future__ import annotations
@@ -44,10 +50,49 @@ def merge_layers(layers: list[ConfigLayer]) -> MergedConfig:
     return MergedConfig(values, origin)
 
 
+ENV_TYPES = ("string", "integer", "boolean")
+
+
+def is_env_ref(value: Any) -> bool:
+    """``{env: NAME}``: a value to read from the environment variable NAME at run time."""
+    return isinstance(value, dict) and list(value) == ["env"]
+
+
+def effective_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as applied: listed properties close the object unless it says otherwise."""
+    if "properties" in schema and "additionalProperties" not in schema:
+        return {**schema, "additionalProperties": False}
+    return schema
+
+
+def _env_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> list[BlueprintIssue]:
+    found = []
+    props = schema.get("properties", {})
+    for key, value in merged.values.items():
+        if not is_env_ref(value):
+            continue
+        layer = merged.origin[key]
+        kind = props.get(key, {}).get("type", "string")
+        if not isinstance(value["env"], str) or not value["env"]:
+            problem = "an environment variable name must be a non-empty string"
+        elif kind not in ENV_TYPES:
+            problem = (f"config of skill {skill!r}: {key!r} is {kind}; values from the "
+                       f"environment can be {', '.join(ENV_TYPES)}")
+        else:
+            continue
+        found.append(layer.source.locate(issue("config.env", problem, (*layer.loc, key),
+                                               input=value, expected="{env: VARIABLE_NAME}")))
+    return found
+
+
 def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> list[BlueprintIssue]:
     """Problems with the written values; missing required keys are not problems here."""
     if not schema:
         return []
+    found_env = _env_issues(merged, schema, skill)
+    schema = effective_schema(schema)
+    literal = {k: v for k, v in merged.values.items() if not is_env_ref(v)}
+    merged = MergedConfig(literal, merged.origin)
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         cls.check_schema(schema)
@@ -58,7 +103,7 @@ def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> l
                 f"skill {skill!r} has an invalid config_schema: {exc.message}",
             )
         ]
-    found = []
+    found = list(found_env)
     for error in cls(schema).iter_errors(merged.values):
         if error.validator == "required":
             continue

@@ -34,6 +34,29 @@ class Paths(BaseModel):
     logs: str = "logs"
 
 
+LLM_PROVIDERS = ("offline", "mock", "openai", "openai-compatible", "ollama", "vllm", "litellm")
+
+
+class LLMSettings(BaseModel):
+    """The ``llm:`` section: the provider given to skills with ``requires_llm``.
+
+    ``offline`` (alias ``mock``) is a deterministic stand-in; every other name is
+    an OpenAI-compatible chat-completions endpoint at ``base_url``. The key is
+    read from the environment variable ``api_key_env`` (or ``api_key: {env: NAME}``).
+    """
+
+    model_config = _FORBID
+    provider: str = ""
+    model: str = ""
+    base_url: str = ""
+    api_key: str | dict[str, str] = ""
+    api_key_env: str = ""
+    max_tokens: int = 1024
+    temperature: float = 1.0
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+
+
 class ProjectFile(BaseModel):
     """The document model of ``neurocore.yaml``."""
 
@@ -41,7 +64,7 @@ class ProjectFile(BaseModel):
     project: ProjectInfo = Field(default_factory=ProjectInfo)
     paths: Paths = Field(default_factory=Paths)
     skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    llm: dict[str, Any] = Field(default_factory=dict)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     logging: dict[str, Any] = Field(default_factory=dict)
     persistence: dict[str, Any] = Field(default_factory=dict)
 
