@@ -114,6 +114,7 @@ def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     """Everything ``runs inspect`` shows, as JSON-ready data."""
     run = get_run(instance, run_id)
     outcome = blueprint_run(run_id, instance=instance)
+    steps = step_summaries(instance, run_id)
     return {
         "run_id": run.run_id,
         "job": run.job_name,
@@ -122,6 +123,24 @@ def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
         "error": outcome.error,
         "parent_run_id": run.parent_run_id,
         "tags": {k: v for k, v in run.tags.items() if k.startswith("neurocore/")},
-        "steps": [asdict(s) for s in step_summaries(instance, run_id)],
+        "steps": [asdict(s) for s in steps],
+        "llm_usage": _llm_usage(instance, run_id),
         "context": outcome.context.data.to_dict(),
     }
+
+
+def _llm_usage(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
+    """LLM calls and tokens summed over the run's ops."""
+    total = {"calls": 0, "input_tokens": 0, "output_tokens": 0}
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_OUTPUT)
+    for record in records.records:
+        event = record.event_log_entry.dagster_event
+        metadata = event.event_specific_data.metadata if event else {}
+        for key, name in (
+            ("calls", "llm_calls"),
+            ("input_tokens", "llm_input_tokens"),
+            ("output_tokens", "llm_output_tokens"),
+        ):
+            if name in metadata:
+                total[key] += int(metadata[name].value)
+    return total

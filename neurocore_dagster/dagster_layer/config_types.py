@@ -21,8 +21,11 @@ import dagster as dg
 
 from neurocore_dagster.skills.config import effective_schema, is_env_ref
 
-_SOURCES: dict[str, Any] = {"string": dg.StringSource, "integer": dg.IntSource,
-                            "boolean": dg.BoolSource}
+_SOURCES: dict[str, Any] = {
+    "string": dg.StringSource,
+    "integer": dg.IntSource,
+    "boolean": dg.BoolSource,
+}
 _SCALARS: dict[str, Any] = {
     "string": dg.String,
     "integer": dg.Int,
@@ -67,8 +70,9 @@ def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], name: str
 def _field(prop: Mapping[str, Any], default: Any, required: bool, name: str) -> dg.Field:
     if is_env_ref(default):
         source = _SOURCES.get(prop.get("type", "string"), dg.StringSource)
-        return dg.Field(source, is_required=False, default_value=default,
-                        description=prop.get("description"))
+        return dg.Field(
+            source, is_required=False, default_value=default, description=prop.get("description")
+        )
     config_type = _type_of(prop, default if isinstance(default, dict) else {}, name)
     description = prop.get("description")
     if default is _NO_DEFAULT:

@@ -59,8 +59,9 @@ def build_definitions(
         shown = display_path(project, path)
         try:
             blueprint = read_blueprint(path, shown)
-            job = job_for_project(blueprint, registry, project, translator,
-                                  overrides.pop(blueprint.name, None))
+            job = job_for_project(
+                blueprint, registry, project, translator, overrides.pop(blueprint.name, None)
+            )
         except BlueprintError as error:
             errors.append(error)
             continue
@@ -83,9 +84,19 @@ def build_definitions(
             continue
         jobs[job.name] = (job, shown)
     for name in sorted(overrides):
-        errors.append(BlueprintError([issue(
-            "config.unknown_blueprint", f"config_overrides name blueprint {name!r}, which "
-            "is not in the project", (name,), file="<config_overrides>", input=name)]))
+        errors.append(
+            BlueprintError(
+                [
+                    issue(
+                        "config.unknown_blueprint",
+                        f"config_overrides name blueprint {name!r}, which is not in the project",
+                        (name,),
+                        file="<config_overrides>",
+                        input=name,
+                    )
+                ]
+            )
+        )
     if errors and strict:
         raise BlueprintError.combine(errors)
     for error in errors:

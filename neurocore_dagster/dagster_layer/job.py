@@ -77,8 +77,9 @@ def job_for_project(
 ) -> dg.JobDefinition:
     translator = validate_translator(translator or BlueprintTranslator())
     plan = compile_plan(blueprint, registry)
-    resources = _component_resources(blueprint, registry, project, translator,
-                                     dict(config_overrides or {}))
+    resources = _component_resources(
+        blueprint, registry, project, translator, dict(config_overrides or {})
+    )
     job_name = translator.get_job_name(plan)
     specs = {op.key: translator.get_op_spec(plan, op) for op in plan.ops}
     _check_unique_names(blueprint, {k: s.name for k, s in specs.items()}, "op")
@@ -110,17 +111,27 @@ def job_for_project(
 
 
 def _component_resources(
-    blueprint: Blueprint, registry: SkillRegistry, project: Project,
-    translator: BlueprintTranslator, overrides: dict[str, Mapping[str, Any]],
+    blueprint: Blueprint,
+    registry: SkillRegistry,
+    project: Project,
+    translator: BlueprintTranslator,
+    overrides: dict[str, Mapping[str, Any]],
 ) -> dict[str, tuple[str, Any]]:
     """A resource per component; every config problem is reported before any is built."""
     problems: list[BlueprintIssue] = []
     names = {c.name for c in blueprint.components}
     for name in sorted(set(overrides) - names):
-        problems.append(issue("config.unknown_component",
-                              f"config_overrides name component {name!r}, which is not in "
-                              f"blueprint {blueprint.name!r}", (name,), file="<config_overrides>",
-                              input=name, expected=f"one of: {', '.join(sorted(names))}"))
+        problems.append(
+            issue(
+                "config.unknown_component",
+                f"config_overrides name component {name!r}, which is not in "
+                f"blueprint {blueprint.name!r}",
+                (name,),
+                file="<config_overrides>",
+                input=name,
+                expected=f"one of: {', '.join(sorted(names))}",
+            )
+        )
     override_source = SourceMap(file="<config_overrides>")
     merged_values: dict[str, dict[str, Any]] = {}
     keys: dict[str, str] = {}
@@ -134,8 +145,9 @@ def _component_resources(
                 ConfigLayer(
                     dict(component.config), blueprint.source, ("components", index, "config")
                 ),
-                ConfigLayer(dict(overrides.get(component.name, {})), override_source,
-                            (component.name,)),
+                ConfigLayer(
+                    dict(overrides.get(component.name, {})), override_source, (component.name,)
+                ),
             ]
         )
         problems.extend(schema_issues(merged, meta.config_schema, meta.name))

@@ -25,12 +25,12 @@ _DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "ollama": "http://localh
 
 
 def llm_components(blueprint: Blueprint, registry: SkillRegistry) -> list[int]:
-    return [i for i, c in enumerate(blueprint.components)
-            if registry.meta(c.type).requires_llm]
+    return [i for i, c in enumerate(blueprint.components) if registry.meta(c.type).requires_llm]
 
 
-def llm_issues(blueprint: Blueprint, registry: SkillRegistry,
-               project: Project) -> list[BlueprintIssue]:
+def llm_issues(
+    blueprint: Blueprint, registry: SkillRegistry, project: Project
+) -> list[BlueprintIssue]:
     """A skill that needs an LLM in a project with no usable provider is an error."""
     settings = project.config.llm
     found = []
@@ -41,16 +41,24 @@ def llm_issues(blueprint: Blueprint, registry: SkillRegistry,
         elif settings.provider not in LLM_PROVIDERS:
             problem = f"LLM provider {settings.provider!r} is not supported"
         elif settings.provider not in _OFFLINE and not (
-                settings.base_url or settings.provider in _DEFAULT_URLS):
+            settings.base_url or settings.provider in _DEFAULT_URLS
+        ):
             problem = f"LLM provider {settings.provider!r} needs llm.base_url"
         else:
             continue
-        found.append(blueprint.source.locate(issue(
-            "llm.not_configured",
-            f"component {component.name!r} (skill {component.type!r}) needs an LLM, but "
-            f"{problem}", ("components", index, "type"), input=component.type,
-            expected="llm.provider in neurocore.yaml: offline, or openai-compatible with "
-                     "base_url, model and api_key_env")))
+        found.append(
+            blueprint.source.locate(
+                issue(
+                    "llm.not_configured",
+                    f"component {component.name!r} (skill {component.type!r}) needs an LLM, but "
+                    f"{problem}",
+                    ("components", index, "type"),
+                    input=component.type,
+                    expected="llm.provider in neurocore.yaml: offline, or openai-compatible with "
+                    "base_url, model and api_key_env",
+                )
+            )
+        )
     return found
 
 
@@ -64,21 +72,39 @@ def llm_resource(settings: LLMSettings) -> dg.ResourceDefinition:
         provider = config["provider"]
         if provider in _OFFLINE:
             return MeteredProvider(OfflineProvider(config["model"] or "offline-echo"))
-        return MeteredProvider(OpenAICompatibleProvider(
-            base_url=config["base_url"] or _DEFAULT_URLS.get(provider, ""),
-            model=config["model"], api_key=config.get("api_key") or None,
-            timeout_seconds=config["timeout_seconds"], max_retries=config["max_retries"]))
+        return MeteredProvider(
+            OpenAICompatibleProvider(
+                base_url=config["base_url"] or _DEFAULT_URLS.get(provider, ""),
+                model=config["model"],
+                api_key=config.get("api_key") or None,
+                timeout_seconds=config["timeout_seconds"],
+                max_retries=config["max_retries"],
+            )
+        )
 
-    key_field = (dg.Field(dg.StringSource, default_value=api_key, is_required=False,
-                          description="API key; write {env: NAME} to read it from the "
-                                      "environment when the run starts.")
-                 if api_key else dg.Field(dg.Noneable(dg.StringSource), default_value=None,
-                                          is_required=False, description="API key"))
+    key_field = (
+        dg.Field(
+            dg.StringSource,
+            default_value=api_key,
+            is_required=False,
+            description="API key; write {env: NAME} to read it from the "
+            "environment when the run starts.",
+        )
+        if api_key
+        else dg.Field(
+            dg.Noneable(dg.StringSource),
+            default_value=None,
+            is_required=False,
+            description="API key",
+        )
+    )
     return dg.ResourceDefinition(
         resource_fn=build,
         config_schema={
-            "provider": dg.Field(dg.Enum("LLMProvider", [dg.EnumValue(p) for p in LLM_PROVIDERS]),
-                                 default_value=settings.provider or "offline"),
+            "provider": dg.Field(
+                dg.Enum("LLMProvider", [dg.EnumValue(p) for p in LLM_PROVIDERS]),
+                default_value=settings.provider or "offline",
+            ),
             "model": dg.Field(str, default_value=settings.model),
             "base_url": dg.Field(str, default_value=settings.base_url),
             "api_key": key_field,

@@ -106,9 +106,14 @@ def _compute_fn(
             _mark_suspended(context, outcome, context.op_handle.name)
         metadata = output_metadata(op, outcome)
         if usage.calls:
-            metadata.update({"llm_calls": usage.calls, "llm_input_tokens": usage.input_tokens,
-                             "llm_output_tokens": usage.output_tokens,
-                             "llm_models": ", ".join(usage.models)})
+            metadata.update(
+                {
+                    "llm_calls": usage.calls,
+                    "llm_input_tokens": usage.input_tokens,
+                    "llm_output_tokens": usage.output_tokens,
+                    "llm_models": ", ".join(usage.models),
+                }
+            )
         yield dg.Output(outcome.lineage, CONTEXT_OUTPUT, metadata=metadata)
         for route in outcome.routes:
             yield dg.Output(outcome.lineage, route_outputs[route])

@@ -96,6 +96,7 @@ def component_resource(
     values: dict[str, Any],
     resource_key: str,
 ) -> dg.ResourceDefinition:
+    """Builds, injects the LLM into, ``init``s and health-checks the component's skill."""
     component = blueprint.component(component_name)
     cls = registry.get(component.type)
     meta = registry.meta(component.type)
@@ -103,12 +104,21 @@ def component_resource(
     def build(init_context: dg.InitResourceContext) -> BaseComponent:
         config = dict(init_context.resource_config or {})
         instance = cls(component_name)
+        if meta.requires_llm:
+            instance.llm = init_context.resources.llm
         instance.init(config)
         problems = instance.validate_config()
         if problems:
             raise SkillError(
                 f"component {component_name!r} (skill {meta.name!r}) refused its "
                 f"config: {'; '.join(problems)}"
+            )
+        healthy = instance.health_check()
+        if init_context.log is not None:
+            report = init_context.log.info if healthy else init_context.log.warning
+            report(
+                f"component {component_name!r} (skill {meta.name} {meta.version}): "
+                f"health_check {'ok' if healthy else 'FAILED'}"
             )
         return instance
 

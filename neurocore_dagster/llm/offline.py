@@ -24,17 +24,26 @@ class OfflineProvider:
     def model(self) -> str:
         return self._model
 
-    async def complete(self, messages: Sequence[Any], *, max_tokens: int = 1024,
-                       temperature: float = 1.0, system: str | None = None,
-                       **kwargs: Any) -> LLMResponse:
+    async def complete(
+        self,
+        messages: Sequence[Any],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 1.0,
+        system: str | None = None,
+        **kwargs: Any,
+    ) -> LLMResponse:
         chat = as_messages(messages, system)
         prompt = next((m["content"] for m in reversed(chat) if m["role"] == "user"), "")
         words = prompt.split()
         answer = " ".join(words[: max(1, min(max_tokens, 40))])
         content = f"[{self._model}] {answer}"
-        return LLMResponse(content=content, model=self._model,
-                           input_tokens=sum(len(m["content"].split()) for m in chat),
-                           output_tokens=len(content.split()))
+        return LLMResponse(
+            content=content,
+            model=self._model,
+            input_tokens=sum(len(m["content"].split()) for m in chat),
+            output_tokens=len(content.split()),
+        )
 
     async def stream(self, messages: Sequence[Any], **kwargs: Any) -> AsyncIterator[str]:
         response = await self.complete(messages, **kwargs)

@@ -27,9 +27,16 @@ class LLMRequestError(RuntimeError):
 
 
 class OpenAICompatibleProvider:
-    def __init__(self, *, base_url: str, model: str, api_key: str | None = None,
-                 timeout_seconds: float = 60.0, max_retries: int = 2,
-                 retry_delay_base: float = 0.5) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout_seconds: float = 60.0,
+        max_retries: int = 2,
+        retry_delay_base: float = 0.5,
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._model = model
         self._api_key = api_key
@@ -45,21 +52,36 @@ class OpenAICompatibleProvider:
     def model(self) -> str:
         return self._model
 
-    async def complete(self, messages: Sequence[Any], *, max_tokens: int = 1024,
-                       temperature: float = 1.0, system: str | None = None,
-                       **kwargs: Any) -> LLMResponse:
-        body = {"model": self._model, "messages": as_messages(messages, system),
-                "max_tokens": max_tokens, "temperature": temperature, **kwargs}
+    async def complete(
+        self,
+        messages: Sequence[Any],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 1.0,
+        system: str | None = None,
+        **kwargs: Any,
+    ) -> LLMResponse:
+        body = {
+            "model": self._model,
+            "messages": as_messages(messages, system),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            **kwargs,
+        }
         payload = await asyncio.to_thread(self._post, "/chat/completions", body)
         try:
             content = payload["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError) as exc:
-            raise LLMRequestError(f"unexpected chat-completions answer from {self._base_url}: "
-                                  f"{str(payload)[:200]}") from exc
+            raise LLMRequestError(
+                f"unexpected chat-completions answer from {self._base_url}: {str(payload)[:200]}"
+            ) from exc
         usage = payload.get("usage") or {}
-        return LLMResponse(content=content or "", model=str(payload.get("model", self._model)),
-                           input_tokens=int(usage.get("prompt_tokens", 0)),
-                           output_tokens=int(usage.get("completion_tokens", 0)))
+        return LLMResponse(
+            content=content or "",
+            model=str(payload.get("model", self._model)),
+            input_tokens=int(usage.get("prompt_tokens", 0)),
+            output_tokens=int(usage.get("completion_tokens", 0)),
+        )
 
     async def stream(self, messages: Sequence[Any], **kwargs: Any) -> AsyncIterator[str]:
         """One chunk with the whole answer (server-sent streaming is not used)."""

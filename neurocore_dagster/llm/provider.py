@@ -38,13 +38,25 @@ class LLMProvider(Protocol):
     @property
     def model(self) -> str: ...
 
-    async def complete(self, messages: Sequence[Any], *, max_tokens: int = 1024,
-                       temperature: float = 1.0, system: str | None = None,
-                       **kwargs: Any) -> LLMResponse: ...
+    async def complete(
+        self,
+        messages: Sequence[Any],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 1.0,
+        system: str | None = None,
+        **kwargs: Any,
+    ) -> LLMResponse: ...
 
-    def stream(self, messages: Sequence[Any], *, max_tokens: int = 1024,
-               temperature: float = 1.0, system: str | None = None,
-               **kwargs: Any) -> AsyncIterator[str]: ...
+    def stream(
+        self,
+        messages: Sequence[Any],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 1.0,
+        system: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[str]: ...
 
 
 def as_messages(messages: Sequence[Any], system: str | None = None) -> list[dict[str, str]]:
@@ -82,7 +94,8 @@ class LLMUsage:
 
 
 _CURRENT: contextvars.ContextVar[LLMUsage | None] = contextvars.ContextVar(
-    "neurocore_llm_usage", default=None)
+    "neurocore_llm_usage", default=None
+)
 
 
 @contextlib.contextmanager

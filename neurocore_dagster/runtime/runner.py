@@ -169,8 +169,9 @@ def _with_hard_timeout(
 
     component.setup(context)
     caller = contextvars.copy_context()
-    worker = threading.Thread(target=caller.run, args=(target,), daemon=True,
-                              name=f"neurocore-{component.name}")
+    worker = threading.Thread(
+        target=caller.run, args=(target,), daemon=True, name=f"neurocore-{component.name}"
+    )
     try:
         worker.start()
         worker.join(remaining)

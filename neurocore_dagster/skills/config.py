@@ -76,12 +76,23 @@ def _env_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> lis
         if not isinstance(value["env"], str) or not value["env"]:
             problem = "an environment variable name must be a non-empty string"
         elif kind not in ENV_TYPES:
-            problem = (f"config of skill {skill!r}: {key!r} is {kind}; values from the "
-                       f"environment can be {', '.join(ENV_TYPES)}")
+            problem = (
+                f"config of skill {skill!r}: {key!r} is {kind}; values from the "
+                f"environment can be {', '.join(ENV_TYPES)}"
+            )
         else:
             continue
-        found.append(layer.source.locate(issue("config.env", problem, (*layer.loc, key),
-                                               input=value, expected="{env: VARIABLE_NAME}")))
+        found.append(
+            layer.source.locate(
+                issue(
+                    "config.env",
+                    problem,
+                    (*layer.loc, key),
+                    input=value,
+                    expected="{env: VARIABLE_NAME}",
+                )
+            )
+        )
     return found
 
 
