@@ -3,6 +3,8 @@
 from neurocore_dagster.blueprint import Blueprint, load_blueprint
 from neurocore_dagster.dagster_layer.definitions import build_definitions
 from neurocore_dagster.dagster_layer.job import build_job
+from neurocore_dagster.dagster_layer.results import final_context
+from neurocore_dagster.dagster_layer.run_config import run_config
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator, TranslatorSettings
 from neurocore_dagster.errors import (
     BlueprintError,
@@ -11,13 +13,7 @@ from neurocore_dagster.errors import (
     NeuroCoreDagsterError,
     SkillError,
 )
-from neurocore_dagster.runs import (
-    BlueprintRun,
-    execute_blueprint,
-    final_context,
-    resume_blueprint,
-    run_config,
-)
+from neurocore_dagster.runs import BlueprintRun, execute_blueprint, resume_blueprint
 from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
 
 __all__ = [

@@ -20,17 +20,16 @@ import dagster as dg
 from flowengine import FlowContext
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.io_manager import load_lineage
-from neurocore_dagster.dagster_layer.job import PLAN_METADATA, build_job
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
+from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
+from neurocore_dagster.dagster_layer.results import final_context, plan_ops
+from neurocore_dagster.dagster_layer.run_config import run_config as job_run_config
 from neurocore_dagster.dagster_layer.translator import (
     DECIDED_IN_TAG,
     STATUS_TAG,
     SUSPENDED_OP_TAG,
 )
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.runtime import delta as deltas
 from neurocore_dagster.skills.registry import SkillRegistry
 
 RunStatus = Literal["completed", "failed", "suspended"]
@@ -46,45 +45,6 @@ class BlueprintRun:
     status: RunStatus
     context: FlowContext
     error: str | None = None
-
-
-def run_config(
-    job: dg.JobDefinition,
-    *,
-    initial_data: Mapping[str, Any] | None = None,
-    resources: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Run config for ``job``: initial data, and component config by the names in the blueprint."""
-    keys = _component_resource_keys(job)
-    config: dict[str, Any] = {"resources": {}}
-    if initial_data is not None:
-        config["resources"][RUN_RESOURCE_KEY] = {"config": {"initial_data": dict(initial_data)}}
-    for component, values in (resources or {}).items():
-        if component not in keys:
-            raise ExecutionError(
-                f"job {job.name!r} has no component {component!r}; "
-                f"components: {', '.join(sorted(keys)) or '(none)'}"
-            )
-        config["resources"][keys[component]] = {"config": dict(values)}
-    return config
-
-
-def _component_resource_keys(job: dg.JobDefinition) -> dict[str, str]:
-    blueprint = _job_blueprint(job.metadata)
-    from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
-
-    names = {c["name"] for c in blueprint["components"]}
-    by_default = {name: BlueprintTranslator().get_resource_key(name) for name in names}
-    return {name: key for name, key in by_default.items() if key in job.resource_defs}
-
-
-def _job_blueprint(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    from neurocore_dagster.dagster_layer.job import BLUEPRINT_METADATA
-
-    value = metadata.get(BLUEPRINT_METADATA)
-    if value is None:
-        raise ExecutionError("not a neurocore-dagster job: its metadata has no blueprint")
-    return value.value if hasattr(value, "value") else value
 
 
 def resolve_instance(
@@ -120,7 +80,7 @@ def execute_blueprint(
 def _merge_run_config(
     job: dg.JobDefinition, initial_data: Mapping[str, Any] | None, extra: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    config = globals()["run_config"](job, initial_data=initial_data)
+    config = job_run_config(job, initial_data=initial_data)
     for section, value in (extra or {}).items():
         if section == "resources" and isinstance(value, Mapping):
             config["resources"].update(value)
@@ -160,128 +120,6 @@ def run_failure_message(instance: dg.DagsterInstance, run_id: str) -> str:
         if event is not None and event.message:
             return event.message
     return "the run failed"
-
-
-def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = None) -> FlowContext:
-    """The context flowengine would end with, rebuilt from a run's stored deltas.
-
-    Accepts an ``execute_in_process`` result, a ``DagsterRun`` or a run id (read
-    from ``instance``, default ``DagsterInstance.get()``).
-    """
-    if isinstance(result_or_run, dg.ExecuteInProcessResult):
-        plan_ops = result_or_run.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
-        outputs, skipped, suspended = _scan_events(
-            result_or_run.run_id, result_or_run.all_events, None
-        )
-        return _assemble(plan_ops, outputs, skipped, suspended)
-    instance = instance or dg.DagsterInstance.get()
-    if isinstance(result_or_run, str):
-        found = instance.get_run_by_id(result_or_run)
-        if found is None:
-            raise ExecutionError(f"no run {result_or_run!r} in this Dagster instance")
-        result_or_run = found
-    if not isinstance(result_or_run, dg.DagsterRun):
-        raise TypeError(
-            "final_context takes an ExecuteInProcessResult, a DagsterRun or a run "
-            f"id, not {type(result_or_run).__name__}"
-        )
-    outputs, skipped, suspended = _collect_steps(instance, result_or_run, None)
-    return _assemble(_plan_ops(instance, result_or_run), outputs, skipped, suspended)
-
-
-def _assemble(
-    plan_ops: Mapping[str, Any],
-    outputs: Mapping[str, tuple[str, str]],
-    skipped: set[str],
-    suspended: bool,
-) -> FlowContext:
-    lineages = [
-        load_lineage(Path(path), _root_of(Path(path), run_id), {})
-        for run_id, path in outputs.values()
-    ]
-    unreached = (
-        []
-        if suspended
-        else [
-            (op["key"], op["order"], op["component"])
-            for name, op in plan_ops.items()
-            if name in skipped and op["records_skip"]
-        ]
-    )
-    return deltas.final_context(lineages, unreached)
-
-
-def _plan_ops(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, dict[str, Any]]:
-    snapshot = instance.get_job_snapshot(run.job_snapshot_id) if run.job_snapshot_id else None
-    value = snapshot.metadata.get(PLAN_METADATA) if snapshot is not None else None
-    if value is None:
-        raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
-    return value.value["ops"]
-
-
-def _root_of(refs_path: Path, run_id: str) -> Path:
-    """The IO manager's base folder: the parent of the ``<run_id>`` folder."""
-    for parent in refs_path.parents:
-        if parent.name == run_id:
-            return parent.parent
-    raise ExecutionError(f"unexpected output location {refs_path}")
-
-
-def _scan_events(
-    run_id: str, events: Any, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
-    """Stored context outputs and Dagster-skipped steps among a run's events."""
-    outputs: dict[str, tuple[str, str]] = {}
-    skipped: set[str] = set()
-    suspended = False
-    for event in events:
-        if event is None or event.step_key is None:
-            continue
-        if wanted is not None and event.step_key not in wanted:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_SKIPPED:
-            skipped.add(event.step_key)
-        elif event.event_type == dg.DagsterEventType.STEP_OUTPUT:
-            data = event.event_specific_data
-            if data.step_output_handle.output_name == CONTEXT_OUTPUT:
-                flag = data.metadata.get("suspended")
-                suspended = suspended or bool(flag is not None and flag.value)
-        elif event.event_type == dg.DagsterEventType.HANDLED_OUTPUT:
-            data = event.event_specific_data
-            if data.output_name == CONTEXT_OUTPUT:
-                outputs[event.step_key] = (run_id, data.metadata["refs_path"].value)
-    return outputs, skipped, suspended
-
-
-def _collect_steps(
-    instance: dg.DagsterInstance, run: dg.DagsterRun, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
-    """Per step key: where its context output is stored, or that Dagster skipped it.
-
-    A re-executed run inherits, from its parent, the steps it did not run again.
-    """
-    records = instance.get_records_for_run(
-        run.run_id,
-        of_type={
-            dg.DagsterEventType.HANDLED_OUTPUT,
-            dg.DagsterEventType.STEP_SKIPPED,
-            dg.DagsterEventType.STEP_OUTPUT,
-        },
-    ).records
-    outputs, skipped, suspended = _scan_events(
-        run.run_id, (r.event_log_entry.dagster_event for r in records), wanted
-    )
-    if run.parent_run_id and run.step_keys_to_execute is not None:
-        parent = instance.get_run_by_id(run.parent_run_id)
-        if parent is not None:
-            rerun = set(run.step_keys_to_execute)
-            inherited = None if wanted is None else wanted - rerun
-            parent_outputs, parent_skipped, _ = _collect_steps(instance, parent, inherited)
-            for key, value in parent_outputs.items():
-                if key not in rerun:
-                    outputs.setdefault(key, value)
-            skipped |= {k for k in parent_skipped if k not in rerun}
-    return outputs, skipped, suspended
 
 
 def resume_blueprint(
@@ -344,7 +182,7 @@ def _reexecution_options(
                 "a suspended run takes one decision"
             )
         op_key = run.tags[SUSPENDED_OP_TAG]
-        names = {op["key"]: name for name, op in _plan_ops(instance, run).items()}
+        names = {op["key"]: name for name, op in plan_ops(instance, run).items()}
         return dg.ReexecutionOptions(parent_run_id=run.run_id, step_selection=[f"{names[op_key]}*"])
     if run.status == dg.DagsterRunStatus.FAILURE:
         if resume_data is not None:

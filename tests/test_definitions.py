@@ -55,8 +55,13 @@ def test_broken_blueprint_does_not_hide_others(
     with caplog.at_level(logging.ERROR, logger="neurocore_dagster"):
         defs = build_definitions(root)
     names = {job.name for job in defs.resolve_all_job_defs()}
-    assert {"greet_flow", "support_triage"} <= names and "broken" not in names
+    assert {"greet_flow", "support_triage", "broken__broken"} <= names and "broken" not in names
     assert "blueprints/nested/broken.yaml:4" in caplog.text
+    placeholder = defs.resolve_job_def("broken__broken")
+    assert "blueprints/nested/broken.yaml:4" in (placeholder.description or "")
+    assert placeholder.tags["neurocore/broken"] == "true"
+    result = placeholder.execute_in_process(raise_on_error=False)
+    assert not result.success
     with pytest.raises(BlueprintError, match=r"blueprints/nested/broken.yaml:4"):
         build_definitions(root, strict=True)
 

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.blueprint.sugar import expand_approval_steps
+from neurocore_dagster.blueprint.triggers import Trigger
 
 FlowType = Literal["sequential", "conditional", "graph"]
 ErrorPolicy = Literal["fail", "skip", "continue"]
@@ -92,6 +93,7 @@ class Blueprint(BaseModel):
     outputs: dict[str, FieldSpec] = Field(default_factory=dict)
     components: list[Component] = Field(..., min_length=1)
     flow: Flow
+    triggers: list[Trigger] = Field(default_factory=list)
 
     _source: SourceMap = PrivateAttr(default_factory=SourceMap)
 

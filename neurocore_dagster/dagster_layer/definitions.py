@@ -1,18 +1,28 @@
-"""``Definitions`` for a whole project: one job per blueprint file."""
+"""``Definitions`` for a whole project: one job per blueprint file, with its triggers.
+
+A broken blueprint never hides the others. By default each one is logged and
+shown in the Dagster UI as a job named ``broken__<file stem>``, whose
+description is the error (file, line, key, what would be valid) and whose only
+op fails with that error if launched; ``strict=True`` raises instead.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from neurocore_dagster.blueprint.loader import read_blueprint
+from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.job import job_for_project
+from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
+from neurocore_dagster.dagster_layer.triggers import TriggerDef, build_triggers
 from neurocore_dagster.errors import BlueprintError, issue
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import Project, load_project
@@ -20,6 +30,7 @@ from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")
 BLUEPRINT_SUFFIXES = (".yaml", ".yml")
+BROKEN_PREFIX = "broken__"
 
 
 def blueprint_files(project: Project) -> list[Path]:
@@ -37,6 +48,13 @@ def display_path(project: Project, path: Path) -> str:
         return str(path)
 
 
+@dataclass
+class _Loaded:
+    blueprint: Blueprint
+    job: dg.JobDefinition
+    shown: str
+
+
 def build_definitions(
     project_root: str | Path = ".",
     *,
@@ -45,7 +63,7 @@ def build_definitions(
     strict: bool = False,
     config_overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> dg.Definitions:
-    """A job per blueprint. A broken blueprint is logged and left out (``strict`` raises).
+    """A job per blueprint, plus its schedules and sensors.
 
     ``config_overrides`` maps a blueprint name to ``{component: {key: value}}``; it
     wins over ``neurocore.yaml`` and the blueprint, and loses to run config.
@@ -53,8 +71,8 @@ def build_definitions(
     overrides = dict(config_overrides or {})
     project = load_project(project_root)
     registry = registry if registry is not None else discover_project_skills(project)
-    jobs: dict[str, tuple[dg.JobDefinition, str]] = {}
-    errors: list[BlueprintError] = []
+    loaded: dict[str, _Loaded] = {}
+    broken: dict[str, BlueprintError] = {}
     for path in blueprint_files(project):
         shown = display_path(project, path)
         try:
@@ -63,42 +81,80 @@ def build_definitions(
                 blueprint, registry, project, translator, overrides.pop(blueprint.name, None)
             )
         except BlueprintError as error:
-            errors.append(error)
+            broken[shown] = error
             continue
-        if job.name in jobs:
-            errors.append(
-                BlueprintError(
-                    [
-                        issue(
-                            "job.name_clash",
-                            f"blueprints {jobs[job.name][1]} and {shown} both become "
-                            f"Dagster job {job.name!r}",
-                            ("name",),
-                            file=shown,
-                            expected="blueprint names that differ after replacing "
-                            "characters other than letters, digits and _",
-                        )
-                    ]
-                )
-            )
-            continue
-        jobs[job.name] = (job, shown)
-    for name in sorted(overrides):
-        errors.append(
-            BlueprintError(
+        clash = next((item for item in loaded.values() if item.job.name == job.name), None)
+        if clash is not None:
+            broken[shown] = BlueprintError(
                 [
                     issue(
-                        "config.unknown_blueprint",
-                        f"config_overrides name blueprint {name!r}, which is not in the project",
-                        (name,),
-                        file="<config_overrides>",
-                        input=name,
+                        "job.name_clash",
+                        f"blueprints {clash.shown} and {shown} both become Dagster "
+                        f"job {job.name!r}",
+                        ("name",),
+                        file=shown,
+                        input=blueprint.name,
+                        expected="blueprint names that differ after replacing characters other "
+                        "than letters, digits and _",
                     )
                 ]
             )
+            continue
+        loaded[shown] = _Loaded(blueprint, job, shown)
+    triggers = _triggers(loaded, broken, project)
+    for name in sorted(overrides):
+        broken["<config_overrides>"] = BlueprintError(
+            [
+                issue(
+                    "config.unknown_blueprint",
+                    f"config_overrides name blueprint {name!r}, which is not in the project",
+                    (name,),
+                    file="<config_overrides>",
+                    input=name,
+                )
+            ]
         )
-    if errors and strict:
-        raise BlueprintError.combine(errors)
-    for error in errors:
+    if broken and strict:
+        raise BlueprintError.combine(broken.values())
+    for error in broken.values():
         log.error("blueprint left out of the definitions:\n%s", error)
-    return dg.Definitions(jobs=[job for job, _ in jobs.values()])
+    jobs = [item.job for item in loaded.values()]
+    jobs += [broken_job(shown, error) for shown, error in broken.items()]
+    schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
+    sensors = [t for t in triggers if isinstance(t, dg.SensorDefinition)]
+    return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors)
+
+
+def _triggers(
+    loaded: dict[str, _Loaded], broken: dict[str, BlueprintError], project: Project
+) -> list[TriggerDef]:
+    """Every loaded blueprint's triggers; a blueprint whose triggers are invalid is broken."""
+    by_name = {item.blueprint.name: item.job for item in loaded.values()}
+    built: list[TriggerDef] = []
+    for shown, item in list(loaded.items()):
+        try:
+            built.extend(build_triggers(item.blueprint, item.job, by_name, project.root))
+        except BlueprintError as error:
+            broken[shown] = error
+            del loaded[shown]
+    return built
+
+
+def broken_job(shown: str, error: BlueprintError) -> dg.JobDefinition:
+    """A job that shows a broken blueprint's error in the UI and fails if launched."""
+    text = str(error)
+
+    @dg.op(name="report_blueprint_error", description=text)
+    def report_blueprint_error() -> None:
+        raise error
+
+    @dg.job(
+        name=BROKEN_PREFIX + dagster_name(Path(shown).stem),
+        description=f"Blueprint {shown} could not be loaded.\n\n```\n{text}\n```",
+        tags={"neurocore/broken": "true"},
+        metadata={"neurocore/source": shown, "neurocore/error": text},
+    )
+    def broken() -> None:
+        report_blueprint_error()
+
+    return broken

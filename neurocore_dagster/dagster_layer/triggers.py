@@ -1,0 +1,206 @@
+"""A blueprint's ``triggers:`` as Dagster schedules and sensors.
+
+Every trigger's run config is validated against its job when definitions are
+built, so a schedule can never produce a run Dagster would refuse. A file
+sensor keeps a cursor (newest modification time and the files seen at it), so
+no file runs twice; each run also carries a run key of path and mtime.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.blueprint.triggers import (
+    FileSensorTrigger,
+    RunStatusTrigger,
+    ScheduleTrigger,
+    Trigger,
+)
+from neurocore_dagster.dagster_layer.names import dagster_name
+from neurocore_dagster.dagster_layer.results import final_context
+from neurocore_dagster.dagster_layer.run_config import run_config
+from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+
+TriggerDef = dg.ScheduleDefinition | dg.SensorDefinition
+
+
+def build_triggers(
+    blueprint: Blueprint,
+    job: dg.JobDefinition,
+    jobs_by_blueprint: Mapping[str, dg.JobDefinition],
+    project_root: Path,
+) -> list[TriggerDef]:
+    """The schedules and sensors of one blueprint; problems raise one located error."""
+    problems: list[BlueprintIssue] = []
+    built: list[TriggerDef] = []
+    for index, trigger in enumerate(blueprint.triggers):
+        loc = ("triggers", index, trigger.kind)
+        found = _check_run_config(job, trigger.spec.initial_data, (*loc, "initial_data"))
+        name = trigger.spec.name and dagster_name(trigger.spec.name)
+        spec = trigger.spec
+        try:
+            if isinstance(spec, ScheduleTrigger):
+                built.append(_schedule(job, spec, name or f"{job.name}_schedule_{index}"))
+            elif isinstance(spec, FileSensorTrigger):
+                built.append(
+                    _file_sensor(job, spec, name or f"{job.name}_files_{index}", project_root)
+                )
+            else:
+                other = jobs_by_blueprint.get(spec.blueprint)
+                if other is None:
+                    found.append(
+                        issue(
+                            "trigger.unknown_blueprint",
+                            f"no blueprint named {spec.blueprint!r} in this project",
+                            (*loc, "blueprint"),
+                            input=spec.blueprint,
+                            expected=f"one of: {', '.join(sorted(jobs_by_blueprint))}",
+                        )
+                    )
+                else:
+                    built.append(
+                        _run_status_sensor(
+                            job, other, spec, name or f"{job.name}_after_{other.name}_{index}"
+                        )
+                    )
+        except dg.DagsterInvalidDefinitionError as exc:
+            found.append(
+                issue(
+                    "trigger.invalid",
+                    str(exc).split("\n")[0],
+                    loc,
+                    input=getattr(spec, "cron", None) or spec.model_dump(),
+                )
+            )
+        problems.extend(blueprint.source.locate(p) for p in found)
+    if problems:
+        raise BlueprintError(problems)
+    return built
+
+
+def _check_run_config(
+    job: dg.JobDefinition, data: Mapping[str, Any], loc: tuple[str | int, ...]
+) -> list[BlueprintIssue]:
+    try:
+        dg.validate_run_config(job, run_config(job, initial_data=data))
+    except dg.DagsterInvalidConfigError as exc:
+        return [
+            issue(
+                "trigger.run_config",
+                f"run config refused by job {job.name!r}: "
+                + "; ".join(e.message for e in exc.errors),
+                loc,
+                input=dict(data),
+            )
+        ]
+    return []
+
+
+def _status(value: str) -> Any:
+    return (
+        dg.DefaultScheduleStatus.RUNNING if value == "running" else dg.DefaultScheduleStatus.STOPPED
+    )
+
+
+def _sensor_status(value: str) -> dg.DefaultSensorStatus:
+    return dg.DefaultSensorStatus.RUNNING if value == "running" else dg.DefaultSensorStatus.STOPPED
+
+
+def _schedule(job: dg.JobDefinition, spec: ScheduleTrigger, name: str) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name=name,
+        job=job,
+        cron_schedule=spec.cron,
+        execution_timezone=spec.timezone,
+        run_config=run_config(job, initial_data=spec.initial_data),
+        default_status=_status(spec.default_status),
+        description=f"Runs {job.name} on '{spec.cron}' ({spec.timezone}).",
+    )
+
+
+def new_files(folder: Path, pattern: str, cursor: str | None) -> tuple[list[Path], str]:
+    """Files newer than the cursor, oldest first, and the cursor that follows them."""
+    state = json.loads(cursor) if cursor else {"mtime_ns": 0, "at_mtime": []}
+    found = []
+    for path in folder.glob(pattern):
+        if not path.is_file():
+            continue
+        mtime = path.stat().st_mtime_ns
+        if mtime > state["mtime_ns"] or (
+            mtime == state["mtime_ns"] and str(path) not in state["at_mtime"]
+        ):
+            found.append((mtime, str(path)))
+    found.sort()
+    for mtime, path in found:
+        if mtime > state["mtime_ns"]:
+            state = {"mtime_ns": mtime, "at_mtime": [path]}
+        else:
+            state["at_mtime"].append(path)
+    return [Path(p) for _, p in found], json.dumps(state)
+
+
+def _file_sensor(
+    job: dg.JobDefinition, spec: FileSensorTrigger, name: str, project_root: Path
+) -> dg.SensorDefinition:
+    folder = Path(spec.path) if Path(spec.path).is_absolute() else project_root / spec.path
+
+    def evaluate(context: dg.SensorEvaluationContext) -> Iterator[Any]:
+        if not folder.is_dir():
+            yield dg.SkipReason(f"folder {folder} does not exist")
+            return
+        files, cursor = new_files(folder, spec.pattern, context.cursor)
+        for path in files:
+            data = {**spec.initial_data, spec.key: str(path)}
+            yield dg.RunRequest(
+                run_key=f"{path}@{path.stat().st_mtime_ns}",
+                run_config=run_config(job, initial_data=data),
+            )
+        if not files:
+            yield dg.SkipReason(f"no new files matching {spec.pattern!r} in {folder}")
+        context.update_cursor(cursor)
+
+    return dg.SensorDefinition(
+        name=name,
+        evaluation_fn=evaluate,
+        job=job,
+        minimum_interval_seconds=spec.interval_seconds,
+        default_status=_sensor_status(spec.default_status),
+        description=f"Runs {job.name} once per new file matching {spec.pattern!r} in {folder}.",
+    )
+
+
+def _run_status_sensor(
+    job: dg.JobDefinition, other: dg.JobDefinition, spec: RunStatusTrigger, name: str
+) -> dg.SensorDefinition:
+    status = (
+        dg.DagsterRunStatus.SUCCESS if spec.status == "success" else dg.DagsterRunStatus.FAILURE
+    )
+
+    @dg.run_status_sensor(
+        run_status=status,
+        monitored_jobs=[other],
+        request_job=job,
+        name=name,
+        default_status=_sensor_status(spec.default_status),
+        description=f"Runs {job.name} when {other.name} ends with {spec.status}.",
+    )
+    def after_run(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+        data = dict(spec.initial_data)
+        if spec.pass_keys:
+            upstream = final_context(context.dagster_run, instance=context.instance)
+            data.update({k: upstream.get(k) for k in spec.pass_keys if upstream.has(k)})
+        return dg.RunRequest(
+            run_key=f"after:{context.dagster_run.run_id}",
+            run_config=run_config(job, initial_data=data),
+        )
+
+    return after_run
+
+
+__all__ = ["Trigger", "build_triggers", "new_files"]
