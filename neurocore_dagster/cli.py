@@ -60,9 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--data-file", help="JSON file with initial data")
     run.set_defaults(handler=_run)
+    from neurocore_dagster.cli_project import add_project_commands
     from neurocore_dagster.cli_runs import add_runs_commands
 
     add_runs_commands(commands)
+    add_project_commands(commands)
     return parser
 
 

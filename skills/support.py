@@ -96,3 +96,22 @@ class Reply(Skill):
         lines.append(f"-- {self.config.get('signature', 'The support team')}")
         context.set("reply", "\n".join(lines))
         return context
+
+
+class LoadTicket(Skill):
+    """Reads the ticket text from ``file_path`` (set by the inbox file sensor)."""
+
+    skill_meta = SkillMeta(
+        name="load_ticket",
+        version="1.0.0",
+        description="Loads the ticket text from a file.",
+        provides=["ticket"],
+        consumes=["file_path"],
+        config_schema={"type": "object", "properties": {}},
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        from pathlib import Path
+
+        context.set("ticket", Path(str(context.get("file_path"))).read_text().strip())
+        return context

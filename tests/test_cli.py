@@ -171,3 +171,46 @@ def test_entry_point_is_installed() -> None:
         shutil.which("neurocore-dagster")
         or Path(sys.executable).with_name("neurocore-dagster").exists()
     )
+
+
+def test_list_skills_schema_explain(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(project, capsys, "list")
+    assert code == 0
+    assert "support_triage" in out and "blueprints/support_triage.yaml" in out
+    assert "schedule weekday_billing_check" in out and "summarize_ticket_files_0" in out
+    code, out, _ = _run(project, capsys, "skill", "list")
+    assert code == 0 and "approval" in out and "classify_ticket" in out
+    code, out, _ = _run(project, capsys, "skill", "info", "handle")
+    info = json.loads(out)
+    assert info["config_schema"]["required"] == ["team"] and info["origin"].endswith("support.py")
+    code, _, err = _run(project, capsys, "skill", "info", "nope")
+    assert code == 2 and "unknown skill 'nope'" in err
+    code, out, _ = _run(project, capsys, "schema")
+    schema = json.loads(out)
+    assert {"name", "components", "flow", "triggers"} <= set(schema["properties"])
+    code, out, _ = _run(
+        project, capsys, "explain", str(project / "blueprints" / "refine_draft.yaml")
+    )
+    assert code == 0 and "loop region" in out and "review -> draft" in out
+    code, out, _ = _run(
+        project, capsys, "explain", str(project / "blueprints" / "support_triage.yaml")
+    )
+    assert "join: fan-in from bug, billing, other, escalate" in out
+    assert "when port == 'bug'" in out
+
+
+def test_new_project_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", "")
+    monkeypatch.delenv("DAGSTER_HOME")
+    target = tmp_path / "demo"
+    assert main(["new", str(target)]) == 0
+    code, out, _ = _run(target, capsys, "validate")
+    assert code == 0 and "1 blueprint(s) valid" in out
+    code, out, _ = _run(
+        target, capsys, "run", str(target / "blueprints" / "hello.yaml"), "--data", "name=Ada"
+    )
+    assert code == 0 and _json_tail(out)["context"]["message"] == "Hello, Ada!"
+    assert (target / ".dagster").is_dir()
+    assert main(["new", str(target)]) == 2

@@ -88,3 +88,29 @@ def test_every_run_is_tagged(instance: dg.DagsterInstance) -> None:
     assert run is not None
     assert run.tags["neurocore/blueprint"] == "greet-flow"
     assert run.tags["neurocore/flow_type"] == "sequential"
+
+
+def test_dagster_definitions_validate_cli(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "dagster.yaml").write_text("")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "definitions",
+            "validate",
+            "-f",
+            str(ROOT / "definitions.py"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Validation successful" in result.stdout + result.stderr

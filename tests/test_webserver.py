@@ -1,0 +1,250 @@
+"""A real dagster-webserver on 127.0.0.1 serving the example project, and a real Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from neurocore_dagster import final_context
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCATION = "definitions.py"
+REPOSITORY = "__repository__"
+INSTANCE_YAML = """\
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: DefaultRunCoordinator
+telemetry:
+  enabled: false
+"""
+
+
+class Webserver:
+    def __init__(self, home: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.home = home
+        env = {**os.environ, "DAGSTER_HOME": str(home)}
+        self.log = (home / "webserver.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dagster_webserver",
+                "-f",
+                str(ROOT / "definitions.py"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError((home / "webserver.log").read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(self.url + "/server_info", timeout=5):
+                    return
+            except OSError:
+                time.sleep(1)
+        raise RuntimeError("dagster-webserver did not start within 180 s")
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(
+            self.url + "/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            payload = json.loads(answer.read())
+        assert "errors" not in payload, payload
+        return payload["data"]
+
+    def wait_for_run(self, run_id: str, timeout: float = 180) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            data = self.graphql(
+                "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }",
+                {"id": run_id},
+            )
+            status = data["runOrError"]["status"]
+            if status in ("SUCCESS", "FAILURE", "CANCELED"):
+                return str(status)
+            time.sleep(1)
+        raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
+    home = tmp_path_factory.mktemp("webserver-home")
+    (home / "dagster.yaml").write_text(INSTANCE_YAML)
+    server = Webserver(home)
+    yield server
+    server.stop()
+
+
+LAUNCH = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on PythonError { message }
+  }
+}"""
+
+REEXECUTE = """
+mutation($params: ExecutionParams!) {
+  launchRunReexecution(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on PythonError { message }
+  }
+}"""
+
+
+def _selector(job: str) -> dict[str, str]:
+    return {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
+
+
+def _launch(server: Webserver, job: str, config: dict[str, Any]) -> str:
+    data = server.graphql(LAUNCH, {"params": {"selector": _selector(job), "runConfigData": config}})
+    result = data["launchRun"]
+    assert result["__typename"] == "LaunchRunSuccess", result
+    return str(result["run"]["runId"])
+
+
+def _instance(server: Webserver) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(str(server.home))
+
+
+def test_graphql_lists_every_example_job(webserver: Webserver) -> None:
+    data = webserver.graphql(
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { "
+        "name jobs { name } schedules { name } sensors { name } } } } }"
+    )
+    [repo] = data["repositoriesOrError"]["nodes"]
+    jobs = {j["name"] for j in repo["jobs"]}
+    assert {
+        "greet_flow",
+        "ticket_priority",
+        "support_triage",
+        "refine_draft",
+        "publish_with_approval",
+        "summarize_ticket",
+    } <= jobs
+    assert {s["name"] for s in repo["schedules"]} == {"weekday_billing_check"}
+    assert len(repo["sensors"]) == 2
+
+
+def test_launch_with_run_config(webserver: Webserver) -> None:
+    run_id = _launch(
+        webserver,
+        "greet_flow",
+        {
+            "resources": {
+                "neurocore": {"config": {"initial_data": {"user_name": "Web", "loud": False}}}
+            }
+        },
+    )
+    assert webserver.wait_for_run(run_id) == "SUCCESS"
+    with _instance(webserver) as instance:
+        assert final_context(run_id, instance=instance).get("greeting") == "Hello, Web!"
+
+
+def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None:
+    run_id = _launch(webserver, "publish_with_approval", {})
+    assert webserver.wait_for_run(run_id) == "SUCCESS"
+    with _instance(webserver) as instance:
+        assert instance.get_run_by_id(run_id).tags["neurocore/status"] == "suspended"
+    decision = {
+        "resources": {
+            "neurocore": {
+                "config": {
+                    "resume_data": {"approved": True, "note": "from the launchpad", "by": "ui"}
+                }
+            }
+        }
+    }
+    data = webserver.graphql(
+        REEXECUTE,
+        {
+            "params": {
+                "selector": _selector("publish_with_approval"),
+                "runConfigData": decision,
+                "stepKeys": ["editor_review", "publisher"],
+                "executionMetadata": {"parentRunId": run_id, "rootRunId": run_id},
+            }
+        },
+    )
+    result = data["launchRunReexecution"]
+    assert result["__typename"] == "LaunchRunSuccess", result
+    child = result["run"]["runId"]
+    assert webserver.wait_for_run(child) == "SUCCESS"
+    with _instance(webserver) as instance:
+        context = final_context(child, instance=instance)
+        assert context.get("approval") == {
+            "approved": True,
+            "note": "from the launchpad",
+            "by": "ui",
+        }
+        assert context.get("published", "").startswith("Human-in-the-loop")
+        assert instance.get_run_by_id(run_id).tags["neurocore/decided_in"] == child
+
+
+def test_chromium_shows_the_blueprint_graph(webserver: Webserver, tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "Debian's chromium is installed by .ci/run"
+    page = f"{webserver.url}/locations/{LOCATION}/jobs/support_triage"
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=30000",
+            "--window-size=1600,1000",
+            "--dump-dom",
+            page,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    dom = result.stdout
+    assert "support_triage" in dom, result.stderr[-2000:]
+    for node in ("classify", "bug", "billing", "other", "escalate", "reply"):
+        assert f">{node}<" in dom or f'"{node}"' in dom, node
