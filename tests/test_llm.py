@@ -150,7 +150,7 @@ def test_llm_skill_without_provider_is_a_build_error(tmp_path: Path) -> None:
     with pytest.raises(BlueprintError) as caught:
         build_job(blueprint, discover_skills(root), project_root=root)
     message = str(caught.value)
-    assert "summarize_ticket.yaml:11" in message
+    assert "summarize_ticket.yaml:12" in message
     assert "'summarizer'" in message and "no LLM provider is configured" in message
 
 

@@ -15,6 +15,8 @@ environment when a run starts; it is never written into run config or logs.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,13 +107,12 @@ def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> l
     literal = {k: v for k, v in merged.values.items() if not is_env_ref(v)}
     merged = MergedConfig(literal, merged.origin)
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
+    problem = _schema_problem(json.dumps(schema, sort_keys=True, default=str))
+    if problem:
         return [
             issue(
                 "skill.bad_config_schema",
-                f"skill {skill!r} has an invalid config_schema: {exc.message}",
+                f"skill {skill!r} has an invalid config_schema: {problem}",
             )
         ]
     found = list(found_env)
@@ -142,6 +143,18 @@ def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> l
             )
         )
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_problem(schema_json: str) -> str | None:
+    """Why a schema is not valid JSON Schema (cached: skills share schemas)."""
+    schema = json.loads(schema_json)
+    cls = validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return str(exc.message)
+    return None
 
 
 def _offending_key(error: jsonschema.ValidationError, values: dict[str, Any]) -> str | None:
