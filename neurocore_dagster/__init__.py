@@ -15,6 +15,13 @@ from neurocore_dagster.errors import (
 )
 from neurocore_dagster.runs import BlueprintRun, execute_blueprint, resume_blueprint
 from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
+from neurocore_dagster.streaming import (
+    FlowEvent,
+    FlowEventType,
+    execute_blueprint_stream,
+    iter_blueprint_events,
+    watch_run,
+)
 
 __all__ = [
     "AsyncSkill",
@@ -24,6 +31,8 @@ __all__ = [
     "BlueprintRun",
     "BlueprintTranslator",
     "ExecutionError",
+    "FlowEvent",
+    "FlowEventType",
     "NeuroCoreDagsterError",
     "Skill",
     "SkillError",
@@ -34,8 +43,11 @@ __all__ = [
     "build_job",
     "discover_skills",
     "execute_blueprint",
+    "execute_blueprint_stream",
     "final_context",
+    "iter_blueprint_events",
     "load_blueprint",
     "resume_blueprint",
     "run_config",
+    "watch_run",
 ]

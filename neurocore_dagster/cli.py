@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         help="initial data (VALUE is parsed as JSON when it can be)",
     )
     run.add_argument("--data-file", help="JSON file with initial data")
+    run.add_argument("--stream", action="store_true", help="show live progress of the run")
+    run.add_argument("--json", action="store_true", help="with --stream: one JSON event per line")
     run.set_defaults(handler=_run)
     from neurocore_dagster.cli_project import add_project_commands
     from neurocore_dagster.cli_runs import add_runs_commands
@@ -88,6 +90,10 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     data = _initial_data(args)
     blueprint = load_blueprint(args.blueprint)
+    if args.stream:
+        from neurocore_dagster.cli_stream import stream_run
+
+        return stream_run(blueprint, args.project, data, as_json=args.json)
     run = execute_blueprint(blueprint, project_root=args.project, initial_data=data)
     print(
         json.dumps(

@@ -38,6 +38,10 @@ def add_runs_commands(commands: Any) -> None:
     approve.add_argument("--note", default="")
     approve.add_argument("--by", default="")
     approve.set_defaults(handler=_approve)
+    watch = sub.add_parser("watch", help="follow a run started anywhere until it ends")
+    watch.add_argument("run_id")
+    watch.add_argument("--json", action="store_true", help="one JSON event per line")
+    watch.set_defaults(handler=_watch)
     replay = sub.add_parser("replay", help="a new run of the same blueprint with the same inputs")
     replay.add_argument("run_id")
     replay.set_defaults(handler=_replay)
@@ -114,6 +118,12 @@ def _approve(args: argparse.Namespace) -> int:
             args.run_id, instance=_instance(args), project_root=args.project, resume_data=decision
         )
     )
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from neurocore_dagster.cli_stream import watch
+
+    return watch(args.run_id, _instance(args), as_json=args.json)
 
 
 def _replay(args: argparse.Namespace) -> int:

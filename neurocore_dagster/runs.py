@@ -71,13 +71,13 @@ def execute_blueprint(
 ) -> BlueprintRun:
     """Run ``blueprint`` as a Dagster job in this process and return its outcome."""
     job = build_job(blueprint, registry, project_root=project_root)
-    config = _merge_run_config(job, initial_data, run_config)
+    config = merged_run_config(job, initial_data, run_config)
     target = resolve_instance(instance, project_root)
     result = job.execute_in_process(run_config=config, instance=target, raise_on_error=False)
     return blueprint_run(result.run_id, instance=target)
 
 
-def _merge_run_config(
+def merged_run_config(
     job: dg.JobDefinition, initial_data: Mapping[str, Any] | None, extra: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     config = job_run_config(job, initial_data=initial_data)

@@ -88,7 +88,14 @@ def _compute_fn(
         try:
             with usage_scope() as usage:
                 outcome = execute_op(
-                    plan, op, lineages, run_inputs.initial_data, components, params, resume
+                    plan,
+                    op,
+                    lineages,
+                    run_inputs.initial_data,
+                    components,
+                    params,
+                    resume,
+                    on_report=lambda report: emit(context, report),
                 )
         except RetryNeeded as retry:
             unit = next(u for u in op.units if u.retry is not None)
@@ -101,7 +108,6 @@ def _compute_fn(
             raise dg.RetryRequested(
                 max_retries=unit.retry.max_retries, seconds_to_wait=retry.delay_seconds
             ) from retry.error
-        emit(context, outcome.reports)
         if outcome.suspended:
             _mark_suspended(context, outcome, context.op_handle.name)
         metadata = output_metadata(op, outcome)
@@ -180,13 +186,12 @@ def how_to_decide(run_id: str, op_name: str) -> str:
     )
 
 
-def emit(context: dg.OpExecutionContext, reports: tuple[Report, ...]) -> None:
-    """The one place where runtime reports become Dagster log events."""
-    for report in reports:
-        if report.kind in ("warning", "condition_error", "error_recorded"):
-            context.log.warning(report.message)
-        else:
-            context.log.info(report.message)
+def emit(context: Any, report: Report) -> None:
+    """The one place where a runtime report becomes a Dagster log event."""
+    if report.kind in ("warning", "condition_error", "error_recorded"):
+        context.log.warning(report.message)
+    else:
+        context.log.info(report.message)
 
 
 def output_metadata(op: PlanOp, outcome: OpOutcome) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from flowengine.errors import MaxIterationsError
 
 from neurocore_dagster.plan.model import LoopRegion, Route, Unit
 from neurocore_dagster.runtime.conditions import active_routes
-from neurocore_dagster.runtime.report import Report
+from neurocore_dagster.runtime.report import Report, visit_message
 from neurocore_dagster.runtime.runner import RunParams, run_unit
 
 
@@ -61,7 +61,7 @@ def run_region(
             Report(
                 "visit",
                 node,
-                f"visit {visits[node]} of {node} (iteration {iteration}, port {port})",
+                visit_message(node, visits[node], iteration, port),
                 {
                     "node": node,
                     "visit": visits[node],

@@ -7,7 +7,7 @@ delta and decide which routes are active.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from neurocore_dagster.runtime.delta import (
     scalar_conflicts,
 )
 from neurocore_dagster.runtime.loop import run_region
-from neurocore_dagster.runtime.report import Report
+from neurocore_dagster.runtime.report import Report, ReportLog
 from neurocore_dagster.runtime.runner import RunParams, run_unit
 
 Lineage = tuple[Delta, ...]
@@ -51,13 +51,14 @@ def execute_op(
     components: Mapping[str, BaseComponent],
     params: RunParams,
     resume_data: Mapping[str, Any] | None = None,
+    on_report: Callable[[Report], None] | None = None,
 ) -> OpOutcome:
     """Run ``op`` given the lineages on its active incoming routes.
 
     ``resume_data`` (a decision for the op a run was suspended at) is set as the
     context key ``resume_data`` before the op runs, as flowengine's resume does.
     """
-    reports: list[Report] = []
+    reports: list[Report] = ReportLog(on_report)
     if op.inputs:
         ancestry = ordered(d for lineage in inputs for d in lineage)
     else:
