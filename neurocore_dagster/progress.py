@@ -80,6 +80,8 @@ class ProgressRenderer:
             row.retries += 1
         elif kind == FlowEventType.LOOP_VISIT and row is not None:
             row.visits += 1
+            row.status = "visited"
+            row.port = str(event.data.get("port") or "")
         elif kind in (
             FlowEventType.FLOW_COMPLETED,
             FlowEventType.FLOW_FAILED,
