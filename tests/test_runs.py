@@ -340,3 +340,41 @@ def test_resume_uses_recorded_blueprint_when_file_changed(
     assert "changed since run" in caplog.text
     assert second.status == "completed"
     assert instance.get_run_by_id(second.run_id).tags["neurocore/blueprint_changed"] == "true"
+
+
+def test_step_processes_build_only_their_blueprint(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    for folder in ("skills", "blueprints"):
+        shutil.copytree(ROOT / folder, project / folder)
+    shutil.copy(ROOT / "neurocore.yaml", project)
+    shutil.copy(ROOT / "definitions.py", project)
+    (project / "blueprints" / "broken.yaml").write_text("name: broken\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "job",
+            "execute",
+            "-f",
+            str(project / "definitions.py"),
+            "-j",
+            "support_triage",
+        ],
+        cwd=project,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert output.count('Executing step "') >= 4
+    # The run worker loads the whole project (and reports the broken file once);
+    # each step process builds only support_triage's blueprint.
+    assert output.count("blueprint left out of the definitions") == 1, output[-3000:]

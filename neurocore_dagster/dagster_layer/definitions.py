@@ -19,6 +19,7 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.executor import STEP_BLUEPRINT_ENV
 from neurocore_dagster.dagster_layer.job import job_for_project
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
@@ -71,6 +72,9 @@ def build_definitions(
     overrides = dict(config_overrides or {})
     project = load_project(project_root)
     registry = registry if registry is not None else discover_project_skills(project)
+    step_blueprint = _step_blueprint(project)
+    if step_blueprint is not None:
+        return _step_definitions(step_blueprint, registry, project, translator, overrides)
     loaded: dict[str, _Loaded] = {}
     broken: dict[str, BlueprintError] = {}
     for path in blueprint_files(project):
@@ -123,6 +127,31 @@ def build_definitions(
     schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
     sensors = [t for t in triggers if isinstance(t, dg.SensorDefinition)]
     return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors)
+
+
+def _step_blueprint(project: Project) -> Path | None:
+    """The blueprint a step process runs, when the executor said so (and it is ours)."""
+    hint = os.environ.get(STEP_BLUEPRINT_ENV)
+    if not hint:
+        return None
+    path = Path(hint)
+    blueprints = project.blueprints_dir.resolve()
+    if not path.is_file() or blueprints not in path.resolve().parents:
+        return None
+    return path
+
+
+def _step_definitions(
+    path: Path,
+    registry: SkillRegistry,
+    project: Project,
+    translator: BlueprintTranslator | None,
+    overrides: dict[str, Mapping[str, Mapping[str, Any]]],
+) -> dg.Definitions:
+    """Only the job a step process needs: its blueprint's (no triggers, no other jobs)."""
+    blueprint = read_blueprint(path, display_path(project, path))
+    job = job_for_project(blueprint, registry, project, translator, overrides.get(blueprint.name))
+    return dg.Definitions(jobs=[job])
 
 
 def _triggers(

@@ -11,6 +11,7 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
+from neurocore_dagster.dagster_layer.executor import blueprint_executor
 from neurocore_dagster.dagster_layer.io_manager import context_io_manager
 from neurocore_dagster.dagster_layer.llm_resource import (
     LLM_RESOURCE_KEY,
@@ -101,6 +102,7 @@ def job_for_project(
     resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
+        executor_def=blueprint_executor(blueprint.source.path),
         tags={
             BLUEPRINT_TAG: blueprint.name,
             "neurocore/blueprint_version": blueprint.version,
