@@ -170,13 +170,29 @@ def test_launch_with_run_config(webserver: Webserver) -> None:
         "greet_flow",
         {
             "resources": {
-                "neurocore": {"config": {"initial_data": {"user_name": "Web", "loud": False}}}
+                "neurocore": {"config": {"initial_data": {"user_name": "Web", "loud": False}}},
+                "greeter": {"config": {"greeting": "Howdy"}},
             }
         },
     )
     assert webserver.wait_for_run(run_id) == "SUCCESS"
     with _instance(webserver) as instance:
-        assert final_context(run_id, instance=instance).get("greeting") == "Hello, Web!"
+        assert final_context(run_id, instance=instance).get("greeting") == "Howdy, Web!"
+
+
+def test_launchpad_refuses_wrong_resource_config(webserver: Webserver) -> None:
+    data = webserver.graphql(
+        LAUNCH,
+        {
+            "params": {
+                "selector": _selector("greet_flow"),
+                "runConfigData": {"resources": {"greeter": {"config": {"greeting": 5}}}},
+            }
+        },
+    )
+    result = data["launchRun"]
+    assert result["__typename"] == "RunConfigValidationInvalid"
+    assert any("greeting" in e["message"] for e in result["errors"])
 
 
 def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None:
