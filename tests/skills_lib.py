@@ -261,3 +261,15 @@ class Sleepy(Skill):
 
 
 ALL = (*ALL, Flaky, WrongError, FailUntilFile, Sleepy)
+
+
+class HangsForever(Skill):
+    """Sleeps far past any timeout without checking the deadline."""
+
+    skill_meta = _meta("hangs_forever")
+
+    def process(self, context: FlowContext) -> FlowContext:
+        import time
+
+        time.sleep(60)
+        return context

@@ -107,9 +107,13 @@ def test_offline_example(instance: Any) -> None:
 
 
 def test_openai_compatible_server(
-    tmp_path: Path, chat_server: ChatServer, instance: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    chat_server: ChatServer,
+    instance: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    register_secret: Any,
 ) -> None:
-    monkeypatch.setenv("TEST_LLM_KEY", "sk-test-123")
+    monkeypatch.setenv("TEST_LLM_KEY", register_secret("sk-test-9f2c-llm-key"))
     root = _project(
         tmp_path,
         f"""\
@@ -134,14 +138,14 @@ def test_openai_compatible_server(
     assert len(chat_server.requests) == 2
     last = chat_server.requests[-1]
     assert last["path"] == "/v1/chat/completions"
-    assert last["auth"] == "Bearer sk-test-123"
+    assert last["auth"] == "Bearer sk-test-9f2c-llm-key"
     assert last["body"]["model"] == "tiny-model"
     assert last["body"]["messages"][0]["role"] == "system"
     assert last["body"]["messages"][1] == {"role": "user", "content": "Login broken"}
     meta = _llm_metadata(instance, run.run_id)
     assert (meta["llm_input_tokens"], meta["llm_output_tokens"]) == (11, 4)
     stored = instance.get_run_by_id(run.run_id)
-    assert "sk-test-123" not in json.dumps(stored.run_config)
+    assert "sk-test-9f2c-llm-key" not in json.dumps(stored.run_config)
 
 
 def test_llm_skill_without_provider_is_a_build_error(tmp_path: Path) -> None:

@@ -213,8 +213,11 @@ def test_unknown_key_in_blueprint_is_located(tmp_path: Path) -> None:
     assert "bp.yaml:5" in message and "textt" in message and "text" in message
 
 
-def test_secrets_never_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    token, password = "tok-7f3a9c1e-never-store", "pw-52be0d44-never-store"
+def test_secrets_never_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, register_secret: Any, instance: Any
+) -> None:
+    token = register_secret("tok-7f3a9c1e-never-store")
+    password = register_secret("pw-52be0d44-never-store")
     monkeypatch.setenv("NC_TEST_TOKEN", token)
     monkeypatch.setenv("NC_TEST_PASSWORD", password)
     monkeypatch.setenv("NC_TEST_PORT", "8443")
@@ -250,6 +253,8 @@ def test_secrets_never_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
                 data = path.read_bytes()
                 assert token.encode() not in data, path
                 assert password.encode() not in data, path
+    shared = execute_blueprint(blueprint, _registry(), project_root=project, instance=instance)
+    assert shared.status == "completed"
 
 
 def test_missing_secret_variable_is_named(

@@ -24,6 +24,7 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.names import dagster_name
+from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runtime.delta import Delta
 
 Lineage = tuple[Delta, ...]
@@ -44,10 +45,10 @@ class ContextIOManager(dg.IOManager):
                 ref = (context.run_id, context.step_key, delta_file_name(delta.op))
                 path = delta_path(root, ref)
                 if not path.exists():
-                    _dump(path, delta)
+                    _store(path, delta, context.step_key)
             refs.append(ref)
         refs_path = refs_file(root, context.run_id, context.step_key, context.name)
-        _dump(refs_path, refs)
+        _store(refs_path, refs, context.step_key)
         context.add_output_metadata({"refs_path": str(refs_path), "deltas": len(refs)})
 
     def load_input(self, context: dg.InputContext) -> Lineage:
@@ -73,14 +74,40 @@ def refs_file(root: Path, run_id: str, step_key: str, output: str) -> Path:
     return root / run_id / step_key / f"{output}.refs"
 
 
+class ContextStorageError(ExecutionError):
+    """A context delta could not be written or read (disk full, read-only, removed)."""
+
+
+def _store(path: Path, value: Any, step_key: str) -> None:
+    try:
+        _dump(path, value)
+    except OSError as exc:
+        raise ContextStorageError(
+            f"cannot store the context of step {step_key!r} at {path}: "
+            f"{exc.strerror or exc}. The context IO manager writes under its base_dir "
+            "(default <instance storage>/neurocore): check that it exists, is writable and "
+            "has free space, or set resources.io_manager.config.base_dir"
+        ) from exc
+
+
+def _read(path: Path) -> Any:
+    try:
+        return _load(path)
+    except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        raise ContextStorageError(
+            f"cannot read stored context at {path}: {getattr(exc, 'strerror', None) or exc}; "
+            "was the IO manager's base_dir moved or cleaned since the run?"
+        ) from exc
+
+
 def load_lineage(refs_path: Path, root: Path, cache: dict[Path, Delta] | None = None) -> Lineage:
     """The deltas an output refers to, each tagged with where it is stored."""
     deltas = []
-    for ref in _load(refs_path):
+    for ref in _read(refs_path):
         path = delta_path(root, tuple(ref))
         delta = cache.get(path) if cache is not None else None
         if delta is None:
-            delta = dataclasses.replace(_load(path), location=tuple(ref))
+            delta = dataclasses.replace(_read(path), location=tuple(ref))
             if cache is not None:
                 cache[path] = delta
         deltas.append(delta)

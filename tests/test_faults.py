@@ -1,0 +1,161 @@
+"""Faults: a killed step process, a hanging skill, storage that cannot be written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from skills_lib import registry
+
+from neurocore_dagster import Blueprint, build_job, resume_blueprint, run_config
+
+FAULTY_SKILLS = '''
+import os
+import time
+from pathlib import Path
+
+from neurocore_dagster import Skill, SkillMeta
+
+
+class Count(Skill):
+    skill_meta = SkillMeta(name="count", version="1", provides=["counted"],
+                           config_schema={"type": "object",
+                                          "properties": {"path": {"type": "string"}}})
+
+    def process(self, context):
+        with Path(self.config["path"]).open("a") as handle:
+            handle.write(self.name + "\\n")
+        context.set(f"{self.name}_value", [self.name, 42])
+        return context
+
+
+class Hang(Skill):
+    """Writes its pid, then hangs until the file `go` exists."""
+
+    skill_meta = SkillMeta(name="hang", version="1", config_schema={
+        "type": "object", "properties": {"folder": {"type": "string"}}})
+
+    def process(self, context):
+        folder = Path(self.config["folder"])
+        (folder / "pid").write_text(str(os.getpid()))
+        while not (folder / "go").exists():
+            time.sleep(0.1)
+        context.set("hang_done", True)
+        return context
+'''
+
+
+def test_killed_step_process_fails_the_run_and_resume_completes(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "skills").mkdir(parents=True)
+    (project / "skills" / "faulty.py").write_text(FAULTY_SKILLS)
+    (project / "blueprints").mkdir()
+    calls = tmp_path / "calls.txt"
+    (project / "blueprints" / "fragile.yaml").write_text(
+        textwrap.dedent(f"""\
+        name: fragile
+        components:
+          - {{name: first, type: count, config: {{path: "{calls}"}}}}
+          - {{name: stuck, type: hang, config: {{folder: "{tmp_path}"}}}}
+          - {{name: last, type: count, config: {{path: "{calls}"}}}}
+        flow:
+          steps: [{{component: first}}, {{component: stuck}}, {{component: last}}]
+        """)
+    )
+    (project / "definitions.py").write_text(
+        "from pathlib import Path\nfrom neurocore_dagster import build_definitions\n"
+        "defs = build_definitions(Path(__file__).parent, strict=True)\n"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("")
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "job",
+            "execute",
+            "-f",
+            str(project / "definitions.py"),
+            "-j",
+            "fragile",
+        ],
+        cwd=project,
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    pid_file = tmp_path / "pid"
+    deadline = time.time() + 120
+    while not pid_file.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert pid_file.exists(), "the hanging step never started"
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    child.wait(timeout=120)
+    instance = dg.DagsterInstance.from_config(str(home))
+    [run] = instance.get_runs()
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    (tmp_path / "go").touch()
+    resumed = resume_blueprint(run.run_id, instance=instance, project_root=project)
+    assert resumed.status == "completed", resumed.error
+    assert calls.read_text().splitlines() == ["first", "last"]
+    assert resumed.context.get("first_value") == ["first", 42]
+    assert resumed.context.get("hang_done") is True
+
+
+def _sleeper(mode: str) -> Blueprint:
+    return Blueprint.model_validate(
+        {
+            "name": f"hang-{mode}",
+            "components": [{"name": "a", "type": "trace"}, {"name": "s", "type": "hangs_forever"}],
+            "flow": {
+                "settings": {"timeout_seconds": 1, "timeout_mode": mode},
+                "steps": [{"component": "a"}, {"component": "s"}],
+            },
+        }
+    )
+
+
+def test_hanging_skill_is_stopped_by_timeout(instance: Any) -> None:
+    from skills_lib import HangsForever
+
+    skills = registry()
+    skills.register(HangsForever)
+    for mode in ("hard_async", "hard_process"):
+        job = build_job(_sleeper(mode), skills, project_root=".")
+        started = time.perf_counter()
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        elapsed = time.perf_counter() - started
+        assert not result.success
+        assert elapsed < 20, f"{mode} took {elapsed:.1f}s"
+        [failure] = [e for e in result.all_events if e.is_step_failure]
+        assert "timeout" in str(failure.step_failure_data.error.cause.message).lower()
+
+
+def test_unwritable_storage_fails_clearly(instance: Any) -> None:
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "readonly",
+            "components": [{"name": "a", "type": "trace"}],
+            "flow": {"steps": [{"component": "a"}]},
+        }
+    )
+    job = build_job(blueprint, registry(), project_root=".")
+    config = run_config(job)
+    config["resources"]["io_manager"] = {"config": {"base_dir": "/proc/neurocore-readonly"}}
+    result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.cause.message
+    assert "cannot store the context of step 'a' at /proc/neurocore-readonly" in message
+    assert not Path("/proc/neurocore-readonly").exists()
+    shutil.rmtree("/proc/neurocore-readonly", ignore_errors=True)
