@@ -268,7 +268,6 @@ class DgProject:
             PYTHONPATH=str(self.root / "src"),
             DAGSTER_HOME=str(self.home),
             DAGSTER_DG_UPDATE_CHECK_ENABLED="0",
-            DAGSTER_DISABLE_TELEMETRY="1",
             NO_COLOR="1",
             COLUMNS="200",
         )
@@ -296,6 +295,7 @@ def dg_project(tmp_path_factory: pytest.TempPathFactory) -> DgProject:
     _require_dg()
     base = tmp_path_factory.mktemp("dg")
     (base / "home").mkdir()
+    (base / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     project = DgProject(base / PROJECT, base / "home")
     _ok(project.run(str(CREATE_DAGSTER), "project", PROJECT, "--no-uv-sync", cwd=base))
     _ok(project.run(str(DG), "scaffold", "defs", TYPE_NAME, "flows"))
