@@ -238,7 +238,8 @@ def _load_error(sandbox: DefsFolderSandbox, folder: Path) -> str:
 
 # --- a real dg project -------------------------------------------------------------------------
 
-DG = shutil.which("dg", path=str(Path(sys.executable).parent)) or shutil.which("dg")
+# The commands of the environment under test (not whatever else is on PATH).
+DG = shutil.which("dg", path=str(Path(sys.executable).parent))
 CREATE_DAGSTER = shutil.which("create-dagster", path=str(Path(sys.executable).parent))
 PROJECT = "nc_dg_project"
 
