@@ -1,6 +1,7 @@
 """Run NeuroCore blueprints as Dagster jobs, with flowengine's results."""
 
 from neurocore_dagster.blueprint import Blueprint, load_blueprint
+from neurocore_dagster.dagster_layer.component import BlueprintOverrides, BlueprintsComponent
 from neurocore_dagster.dagster_layer.definitions import build_definitions
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.results import final_context
@@ -28,8 +29,10 @@ __all__ = [
     "Blueprint",
     "BlueprintError",
     "BlueprintIssue",
+    "BlueprintOverrides",
     "BlueprintRun",
     "BlueprintTranslator",
+    "BlueprintsComponent",
     "ExecutionError",
     "FlowEvent",
     "FlowEventType",

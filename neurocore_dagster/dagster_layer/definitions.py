@@ -42,9 +42,10 @@ def blueprint_files(project: Project) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in BLUEPRINT_SUFFIXES and p.is_file())
 
 
-def display_path(project: Project, path: Path) -> str:
+def display_path(project: Project, path: Path, root: Path | None = None) -> str:
+    """``path`` as errors show it: relative to ``root`` (default: the project root)."""
     try:
-        return os.path.relpath(path, project.root)
+        return os.path.relpath(path, root or project.root)
     except ValueError:
         return str(path)
 
@@ -69,8 +70,30 @@ def build_definitions(
     ``config_overrides`` maps a blueprint name to ``{component: {key: value}}``; it
     wins over ``neurocore.yaml`` and the blueprint, and loses to run config.
     """
+    return project_definitions(
+        load_project(project_root),
+        registry=registry,
+        translator=translator,
+        strict=strict,
+        config_overrides=config_overrides,
+    )
+
+
+def project_definitions(
+    project: Project,
+    *,
+    registry: SkillRegistry | None = None,
+    translator: BlueprintTranslator | None = None,
+    strict: bool = False,
+    config_overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    display_root: Path | None = None,
+) -> dg.Definitions:
+    """:func:`build_definitions` for a loaded project; every entry point ends here.
+
+    Files are named in errors relative to ``display_root`` (default: the project
+    root), so a tool running elsewhere (``dg``) can print paths its user can open.
+    """
     overrides = dict(config_overrides or {})
-    project = load_project(project_root)
     registry = registry if registry is not None else discover_project_skills(project)
     step_blueprint = _step_blueprint(project)
     if step_blueprint is not None:
@@ -78,7 +101,7 @@ def build_definitions(
     loaded: dict[str, _Loaded] = {}
     broken: dict[str, BlueprintError] = {}
     for path in blueprint_files(project):
-        shown = display_path(project, path)
+        shown = display_path(project, path, display_root)
         try:
             blueprint = read_blueprint(path, shown)
             job = job_for_project(

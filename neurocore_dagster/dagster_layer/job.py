@@ -102,8 +102,9 @@ def job_for_project(
     resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
-        executor_def=blueprint_executor(blueprint.source.path),
+        executor_def=translator.get_executor(plan) or blueprint_executor(blueprint.source.path),
         tags={
+            **{str(k): str(v) for k, v in translator.get_job_tags(plan).items()},
             BLUEPRINT_TAG: blueprint.name,
             "neurocore/blueprint_version": blueprint.version,
             "neurocore/flow_type": blueprint.flow.type,

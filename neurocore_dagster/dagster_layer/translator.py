@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import dagster as dg
+
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp
 
@@ -42,6 +44,14 @@ class OpSpec:
 
 def default_job_name(plan: ExecutionPlan) -> str:
     return dagster_name(plan.blueprint)
+
+
+def default_job_tags(plan: ExecutionPlan) -> dict[str, str]:
+    return {}
+
+
+def default_executor(plan: ExecutionPlan) -> dg.ExecutorDefinition | None:
+    return None
 
 
 def default_op_name(op: PlanOp) -> str:
@@ -84,6 +94,21 @@ class BlueprintTranslator:
         Example override: ``return "nc_" + super().get_job_name(plan)``.
         """
         return default_job_name(plan)
+
+    def get_job_tags(self, plan: ExecutionPlan) -> dict[str, str]:
+        """Default: none. Package-owned tags (``neurocore/blueprint``, ...) are added after.
+
+        Example override: ``return {**super().get_job_tags(plan), "team": "ml"}``.
+        """
+        return default_job_tags(plan)
+
+    def get_executor(self, plan: ExecutionPlan) -> dg.ExecutorDefinition | None:
+        """Default: ``None``, the package's executor: Dagster's ``multi_or_in_process``
+        executor whose step processes build only this blueprint's job.
+
+        Example override: ``return dg.in_process_executor``.
+        """
+        return default_executor(plan)
 
     def get_op_name(self, op: PlanOp) -> str:
         """Default: the step's component name or the node id, made a valid Dagster name.

@@ -7,7 +7,7 @@ blueprints folder is ``blueprints/``. NeuroCore's ``logging``, ``llm`` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,22 @@ class Project:
     def skill_config(self, skill: str) -> dict[str, Any]:
         return dict(self.config.skills.get(skill, {}))
 
+    def with_folders(
+        self, *, blueprints: Path | None = None, skills: Path | None = None
+    ) -> Project:
+        """This project with its blueprints and/or skills folder replaced by absolute paths.
+
+        Used where the folders are named outside ``neurocore.yaml`` (a Dagster
+        component's ``defs.yaml``); ``None`` keeps the folder the file names.
+        """
+        changes = {
+            key: str(path.resolve())
+            for key, path in (("blueprints", blueprints), ("skills", skills))
+            if path is not None
+        }
+        paths = self.config.paths.model_copy(update=changes)
+        return replace(self, config=self.config.model_copy(update={"paths": paths}))
+
     def _resolve(self, path: str) -> Path:
         candidate = Path(path)
         return candidate if candidate.is_absolute() else (self.root / candidate).resolve()
@@ -103,7 +119,18 @@ def load_project(root: str | Path | None = None) -> Project:
     config_file = folder / CONFIG_FILE
     if not config_file.is_file():
         return Project(root=folder)
-    document = read_yaml_file(config_file)
+    return load_project_file(config_file)
+
+
+def load_project_file(config_file: Path, *, display: str | None = None) -> Project:
+    """The project whose config is ``config_file`` (any name); its folder is the project root.
+
+    The file must exist: a missing or unreadable file is a located
+    :class:`BlueprintError`, named ``display`` when given.
+    """
+    config_file = config_file.resolve()
+    folder = config_file.parent
+    document = read_yaml_file(config_file, display=display)
     data = {} if document.data is None else document.data
     if not isinstance(data, dict):
         raise BlueprintError(
