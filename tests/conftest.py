@@ -37,6 +37,15 @@ def instance() -> Iterator[dg.DagsterInstance]:
         assert not leaks, f"secret values found in instance storage: {leaks}"
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session."""
+    from postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
 @pytest.fixture()
 def register_secret() -> Callable[[str], str]:
     def register(value: str) -> str:
