@@ -37,6 +37,7 @@ from skills_lib import registry
 from neurocore_dagster import (
     BlueprintError,
     SkillError,
+    build_definitions,
     discover_skills,
     execute_blueprint,
     load_blueprint,
@@ -164,6 +165,24 @@ def test_trap_project_would_notice_an_import(trap_project: Path, tmp_path: Path)
     with pytest.raises(SkillError, match=r"trap_skill\.py failed to import"):
         discover_skills(project)
     assert (project / "skills" / "IMPORTED").exists()
+
+
+def test_corpus_as_a_project_gives_one_placeholder_job_per_file(
+    trap_project: Path, tmp_path: Path
+) -> None:
+    """The whole corpus in one project: every file becomes a ``broken__`` job and the
+    repository still loads (it once failed on the second placeholder)."""
+    project = tmp_path / "project"
+    shutil.copytree(trap_project, project)
+    shutil.copytree(CORPUS, project / "blueprints")
+    defs = build_definitions(project, registry=registry())
+    names = [job.name for job in defs.resolve_all_job_defs()]
+    assert len(names) == len(set(names)) == len(CASES)
+    assert all(name.startswith("broken__") for name in names)
+    with pytest.raises(BlueprintError) as caught:
+        build_definitions(project, registry=registry(), strict=True)
+    assert {i.file for i in caught.value.issues} == {f"blueprints/{p.name}" for p in CASES}
+    assert not (project / "skills" / "IMPORTED").exists(), "a project skill was imported"
 
 
 # Cases generated here rather than committed (sizes, file kinds, empty files).
