@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MAX_INPUT_CHARS = 80
+MAX_RENDERED_ISSUES = 100
+"""Issues shown in an error's text; ``BlueprintError.issues`` always holds all of them."""
 
 
 class NeuroCoreDagsterError(Exception):
@@ -40,7 +42,10 @@ def format_loc(loc: Loc) -> str:
 
 def truncate_input(value: Any, limit: int = _MAX_INPUT_CHARS) -> str:
     """Show a bounded ``repr`` of an offending value: its start and end only."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's digit limit refuses to become text
+        return f"<{type(value).__name__} too large to show>"
     if len(text) <= limit:
         return text
     keep = (limit - 5) // 2
@@ -139,7 +144,9 @@ class BlueprintError(NeuroCoreDagsterError):
         count = len(self.issues)
         noun = "problem" if count == 1 else "problems"
         lines = [f"{count} {noun} in {self.subject}"]
-        lines.extend("  " + i.render() for i in self.issues)
+        lines.extend("  " + i.render() for i in self.issues[:MAX_RENDERED_ISSUES])
+        if count > MAX_RENDERED_ISSUES:
+            lines.append(f"  ... and {count - MAX_RENDERED_ISSUES} more (see .issues)")
         return "\n".join(lines)
 
     @classmethod

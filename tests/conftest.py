@@ -1,11 +1,31 @@
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests are deterministic in CI: the same examples every run, no example
+# database written into the checkout, no per-example deadline (Dagster runs vary
+# with machine load). HYPOTHESIS_PROFILE=explore searches randomly instead.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore",
+    parent=settings.get_profile("ci"),
+    derandomize=False,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SECRETS: set[str] = set()
 """Secret values tests configured (through {env: NAME}); none may be stored anywhere."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,8 @@ def run_flowengine(
     config = FlowConfig(name=blueprint.name, components=configs, flow=flow)
     engine = FlowEngine(config, components, validate_types=False)
     context = FlowContext()
-    for key, value in (initial_data or {}).items():
+    # A copy: skills mutate lists in place, and the caller runs the same data on Dagster next.
+    for key, value in copy.deepcopy(dict(initial_data or {})).items():
         context.set(key, value)
     has_async = any(inspect.iscoroutinefunction(type(c).process) for c in components.values())
     try:

@@ -83,7 +83,9 @@ class DictPut(Skill):
         if current is None:
             context.set(key, {self.config.get("sub", self.name): self.name})
         else:
-            current[self.config.get("sub", self.name)] = self.name
+            # flowengine hands dicts out wrapped in a DotDict, which writes through
+            # to the stored dict on attribute assignment (item assignment raises).
+            setattr(current, self.config.get("sub", self.name), self.name)
         return context
 
 

@@ -114,3 +114,33 @@ def test_dagster_definitions_validate_cli(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_many_broken_blueprints_each_get_a_placeholder(tmp_path: Path) -> None:
+    """Regression: two placeholders used to share one op name, which made the whole
+    repository invalid; two broken files with one stem shared one job name."""
+    root = _project(tmp_path)
+    for folder, text in [("a", "name: [x]\n"), ("b", "- not a mapping\n"), (".", "flow: {\n")]:
+        (root / "blueprints" / folder).mkdir(exist_ok=True)
+        (root / "blueprints" / folder / "broken.yaml").write_text(text)
+    (root / "blueprints" / "other.yaml").write_text("~\n")
+    defs = build_definitions(root)
+    jobs = {job.name: job for job in defs.resolve_all_job_defs()}
+    placeholders = {name for name in jobs if name.startswith("broken__")}
+    assert placeholders == {
+        "broken__broken",
+        "broken__broken_2",
+        "broken__broken_3",
+        "broken__other",
+    }
+    sources = {jobs[name].metadata["neurocore/source"].value for name in placeholders}
+    assert sources == {
+        "blueprints/broken.yaml",
+        "blueprints/a/broken.yaml",
+        "blueprints/b/broken.yaml",
+        "blueprints/other.yaml",
+    }
+    for name in placeholders:
+        assert [n.name for n in jobs[name].graph.nodes] == ["report_blueprint_error"]
+        result = jobs[name].execute_in_process(raise_on_error=False)
+        assert not result.success

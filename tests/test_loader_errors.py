@@ -18,6 +18,13 @@ components:
     type: handle
 """
 
+CONDITION_HEAD = GOOD_HEAD + 'flow:\n  steps:\n    - component: bug\n      condition: "'
+TIMEZONE_HEAD = (
+    GOOD_HEAD
+    + "flow:\n  steps: [{component: bug}]\n"
+    + "triggers:\n  - schedule: {cron: '0 9 * * *', timezone: "
+)
+
 # (id, document, expected line, expected issue type, text that must appear)
 CASES = [
     (
@@ -286,6 +293,87 @@ flow:
         "value.string_type",
         "quote it",
     ),
+    # Regressions found by the hardening corpus and property tests: each of these
+    # used to escape as something other than a BlueprintError, or without a line.
+    (
+        "huge_integer",
+        GOOD_HEAD + "flow:\n  settings:\n    max_iterations: " + "9" * 5000 + "\n",
+        9,
+        "yaml.bad_value",
+        "4300 digits",
+    ),
+    (
+        "impossible_date",
+        GOOD_HEAD + "version: 2024-02-30\nflow:\n  steps: [{component: bug}]\n",
+        7,
+        "yaml.bad_value",
+        "day is out of range",
+    ),
+    (
+        "control_character",
+        GOOD_HEAD + "description: \x1b[31mred\nflow:\n  steps: [{component: bug}]\n",
+        7,
+        "file.control_character",
+        "U+001B at column 14",
+    ),
+    (
+        "condition_too_deep_for_the_parser",
+        CONDITION_HEAD + "1+" * 5000 + '1"\n',
+        10,
+        "condition.too_deep",
+        "deeper than",
+    ),
+    (
+        "condition_too_deep_for_the_validator",
+        CONDITION_HEAD + "not " * 500 + 'True"\n',
+        10,
+        "condition.too_deep",
+        "deeper than",
+    ),
+    (
+        "timezone_is_a_folder",
+        TIMEZONE_HEAD + "America}\n",
+        10,
+        "value.value_error",
+        "unknown timezone 'America'",
+    ),
+    (
+        "timezone_longer_than_a_file_name",
+        TIMEZONE_HEAD + "z" * 300 + "}\n",
+        10,
+        "value.value_error",
+        "unknown timezone",
+    ),
+    (
+        "approval_keys_of_mixed_types",
+        GOOD_HEAD + "flow:\n  steps:\n    - approval: {1: one, two: 2}\n",
+        9,
+        "approval.unknown_key",
+        "unknown approval key 1",
+    ),
+    (
+        "input_default_of_wrong_type",
+        GOOD_HEAD
+        + "inputs:\n  retries: {type: integer, default: true}\n"
+        + "flow:\n  steps: [{component: bug}]\n",
+        8,
+        "input.default_type",
+        "'integer'",
+    ),
+    (
+        "syntax_error_at_end_without_newline",
+        GOOD_HEAD + "flow:\n  steps: [{component: bug}",
+        8,
+        "yaml.syntax",
+        "invalid YAML",
+    ),
+    (
+        "empty_document_after_marker",
+        "---",
+        1,
+        "document.not_mapping",
+        "empty document",
+    ),
     (
         "python_tag",
         GOOD_HEAD
@@ -364,3 +452,17 @@ def test_errors_have_structure(tmp_path: Path) -> None:
     assert item["loc"] == ["flow", "steps", 0, "component"]
     assert item["input"] == "nope"
     assert "classify" in item["expected"] and "bug" in item["expected"]
+
+
+def test_directory_is_a_blueprint_error(tmp_path: Path) -> None:
+    """A directory used to pass the size check and fail reading with IsADirectoryError."""
+    with pytest.raises(BlueprintError) as caught:
+        load_blueprint(tmp_path)
+    assert [i.type for i in caught.value.issues] == ["file.not_regular"]
+
+
+def test_utf16_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.yaml"
+    path.write_text(GOOD_HEAD + "flow:\n  steps: [{component: bug}]\n", encoding="utf-16")
+    with pytest.raises(BlueprintError, match="file is UTF-16"):
+        load_blueprint(path)

@@ -32,11 +32,45 @@ def semantic_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
                 )
             )
         seen.add(name)
+    found.extend(_input_default_issues(blueprint))
     flow = blueprint.flow
     if flow.type == "graph":
         found.extend(_graph_issues(flow, seen))
     else:
         found.extend(_step_issues(flow, seen))
+    return found
+
+
+# What a default of each declared input type may be (JSON Schema's reading: a
+# bool is not a number). Inputs become typed run config, which refuses the rest.
+_INPUT_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _input_default_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
+    found: list[BlueprintIssue] = []
+    for name, spec in blueprint.inputs.items():
+        allowed = _INPUT_TYPE_CHECKS.get(spec.type)
+        default = spec.default
+        if allowed is None or default is None:
+            continue
+        if isinstance(default, allowed) and not (isinstance(default, bool) and bool not in allowed):
+            continue
+        found.append(
+            issue(
+                "input.default_type",
+                f"default of input {name!r} is not of its declared type {spec.type!r}",
+                ("inputs", name, "default"),
+                input=default,
+                expected=f"a value of type {spec.type}",
+            )
+        )
     return found
 
 

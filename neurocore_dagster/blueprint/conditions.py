@@ -6,6 +6,8 @@ comprehensions and assignments. We apply the same validator at load time, and
 are stricter in two ways that turn run-time surprises into load-time errors:
 any other name is unknown (it could only ever raise ``NameError``), and no name
 or attribute may start with an underscore (``context.__class__`` is refused).
+An expression nested deeper than :data:`MAX_CONDITION_DEPTH` is refused too: it
+could only exhaust the interpreter's stack, here or when flowengine compiles it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from dataclasses import dataclass
 from flowengine.eval.safe_ast import SafeASTValidator
 
 ALLOWED_NAMES = ("context", "True", "False", "None")
+
+MAX_CONDITION_DEPTH = 50
+"""Deepest nesting of a condition's syntax tree (``not not ... x``, ``a.b.c...``)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
         ]
     try:
         tree = ast.parse(expression, mode="eval")
+    except (RecursionError, MemoryError):
+        return [_too_deep()]
     except SyntaxError as exc:
         where = f" at column {exc.offset}" if exc.offset else ""
         return [
@@ -44,6 +51,8 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
                 "a Python expression over `context`",
             )
         ]
+    if _depth(tree) > MAX_CONDITION_DEPTH:
+        return [_too_deep()]
     problems: list[ConditionProblem] = []
     validator = SafeASTValidator()
     if not validator.validate(tree):
@@ -77,6 +86,25 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
         ):
             problems.append(_private(node.value))
     return problems
+
+
+def _too_deep() -> ConditionProblem:
+    return ConditionProblem(
+        "condition.too_deep",
+        f"condition nests deeper than {MAX_CONDITION_DEPTH} levels",
+        "a flatter expression (split it over several steps or edges)",
+    )
+
+
+def _depth(tree: ast.AST) -> int:
+    """The depth of ``tree``, measured without recursion (the tree may be very deep)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _private(name: str) -> ConditionProblem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from pathlib import Path
@@ -103,24 +104,27 @@ def _from_pydantic(detail: Any, root: type[BaseModel], prefix: Loc, loc: Loc) ->
     )
 
 
-def _valid_keys(root: type[BaseModel], loc: Loc) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _valid_keys(root: type[BaseModel], loc: Loc) -> tuple[str, ...]:
+    """The keys the model accepts at ``loc`` (cached: a document may hold thousands
+    of unknown keys under one parent)."""
     target: Any = root
     for segment in loc:
         target = _unwrap(target)
         if isinstance(target, type) and issubclass(target, BaseModel):
             field = target.model_fields.get(str(segment))
             if field is None:
-                return []
+                return ()
             target = field.annotation
         elif isinstance(segment, int) or typing.get_origin(target) is dict:
             args = typing.get_args(target)
             target = args[-1] if args else Any
         else:
-            return []
+            return ()
     target = _unwrap(target)
     if isinstance(target, type) and issubclass(target, BaseModel):
-        return list(target.model_fields)
-    return []
+        return tuple(target.model_fields)
+    return ()
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -8,6 +8,10 @@ is built, so an alias bomb cannot eat the machine. Duplicate keys, which
 
 from __future__ import annotations
 
+import codecs
+import re
+import stat
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,15 +76,35 @@ class YamlDocument:
 
 
 def read_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
-    """Read and parse ``path``; every failure is a located :class:`BlueprintError`."""
+    """Read and parse ``path``; every failure is a located :class:`BlueprintError`.
+
+    Only regular files are read (a directory or a FIFO is refused before it is
+    opened), and never more than :data:`MAX_FILE_BYTES` + 1 bytes of them, so a
+    file that grows after the size check cannot make the read unbounded.
+    """
     shown = display or str(path)
+    raw = _read_bounded(path, shown)
+    text = _decode(raw, shown)
+    document = parse_yaml(text, shown)
+    source = SourceMap(file=shown, lines=document.source.lines, path=str(path.resolve()))
+    return YamlDocument(data=document.data, source=source)
+
+
+def _read_bounded(path: Path, shown: str) -> bytes:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise BlueprintError(
+                [issue("file.not_regular", "not a regular file", file=shown, expected="a file")]
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise BlueprintError(
             [issue("file.unreadable", f"cannot read file: {exc.strerror or exc}", file=shown)]
         ) from exc
-    if size > MAX_FILE_BYTES:
+    if len(raw) > MAX_FILE_BYTES:
+        size = max(info.st_size, len(raw))
         raise BlueprintError(
             [
                 issue(
@@ -90,9 +114,36 @@ def read_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
                 )
             ]
         )
-    raw = path.read_bytes()
+    return raw
+
+
+# YAML allows UTF-16 and UTF-32 too; we accept UTF-8 only (with or without its
+# byte-order mark), so the bytes a reviewer sees in a diff are the bytes parsed.
+_OTHER_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _decode(raw: bytes, shown: str) -> str:
+    for bom, name in _OTHER_ENCODINGS:
+        if raw.startswith(bom):
+            raise BlueprintError(
+                [
+                    issue(
+                        "file.encoding",
+                        f"file is {name} (it starts with a {name} byte-order mark); "
+                        "blueprints are read as UTF-8 only",
+                        file=shown,
+                        line=1,
+                        expected="a UTF-8 text file",
+                    )
+                ]
+            )
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BlueprintError(
@@ -106,34 +157,37 @@ def read_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
                 )
             ]
         ) from exc
-    document = parse_yaml(text, shown)
-    source = SourceMap(file=shown, lines=document.source.lines, path=str(path.resolve()))
-    return YamlDocument(data=document.data, source=source)
 
 
 def parse_yaml(text: str, file: str | None) -> YamlDocument:
     """Parse YAML text into plain Python data plus a :class:`SourceMap`."""
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise BlueprintError(
-            [issue("file.binary", "file contains NUL bytes", file=file, line=line)]
-        )
+    _refuse_unprintable(text, file)
     loader = _SAFE_LOADER(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError as exc:  # only the pure-Python composer recurses
+            raise BlueprintError(
+                [
+                    issue(
+                        "yaml.too_deep", f"document nests deeper than {MAX_DEPTH} levels", file=file
+                    )
+                ]
+            ) from exc
         if node is None:
             raise BlueprintError(
                 [issue("file.empty", "file is empty", file=file, expected="a YAML mapping")]
             )
         lines: dict[Loc, int] = {}
         problems: list[BlueprintIssue] = []
-        _Walker(lines, problems, file).walk(node, ())
+        _Walker(lines, problems, file, _line_count(text)).walk(node, ())
         if problems:
             raise BlueprintError(problems)
-        data = loader.construct_document(node)
+        data = _construct(loader, node, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        # libyaml puts the end of a stream without a final line break on the next line.
+        line = min(mark.line + 1, _line_count(text)) if mark is not None else None
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise BlueprintError(
             [issue("yaml.syntax", f"invalid YAML: {message}", file=file, line=line)]
@@ -145,14 +199,113 @@ def parse_yaml(text: str, file: str | None) -> YamlDocument:
     return YamlDocument(data=data, source=SourceMap(file=file, lines=lines))
 
 
+# What YAML 1.1 counts as a line break (and so as a new line in its marks).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _line_count(text: str) -> int:
+    return len(_LINE_BREAK.findall(text)) + 1
+
+
+# The characters YAML 1.1 forbids in a stream (PyYAML's Reader refuses the same).
+_UNPRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _refuse_unprintable(text: str, file: str | None) -> None:
+    """Refuse control characters with their line and column (libyaml gives neither)."""
+    found = _UNPRINTABLE.search(text)
+    if found is None:
+        return
+    char = found.group()
+    before = text[: found.start()]
+    breaks = list(_LINE_BREAK.finditer(before))
+    line = len(breaks) + 1
+    column = found.start() - (breaks[-1].end() if breaks else 0) + 1
+    if char == "\x00":
+        kind, what = "file.binary", "file contains NUL bytes (is it a binary file?)"
+    else:
+        kind, what = (
+            "file.control_character",
+            f"control character U+{ord(char):04X} at column {column}",
+        )
+    raise BlueprintError(
+        [issue(kind, what, file=file, line=line, expected="printable text (tabs and newlines)")]
+    )
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, file: str | None) -> Any:
+    """Build Python data; a scalar Python cannot represent is a located error.
+
+    YAML resolves ``2001-02-30`` to a date and a 5,000-digit number to an int;
+    building them raises ``ValueError`` (an impossible date, Python's limit on
+    int digits), which PyYAML does not mark with a line.
+    """
+    try:
+        return loader.construct_document(node)
+    except ValueError as exc:
+        bad = _first_bad_scalar(loader, node)
+        line = bad.start_mark.line + 1 if bad is not None else None
+        shown = bad.value if bad is not None else ...
+        raise BlueprintError(
+            [
+                issue(
+                    "yaml.bad_value",
+                    f"YAML value cannot be read: {exc}",
+                    file=file,
+                    line=line,
+                    input=shown,
+                    expected="a valid date or a number of at most "
+                    f"{sys.get_int_max_str_digits()} digits (quote it to keep it a string)",
+                )
+            ]
+        ) from exc
+
+
+def _first_bad_scalar(loader: yaml.SafeLoader, root: yaml.Node) -> yaml.ScalarNode | None:
+    # The failed construction left nodes marked "in progress"; start clean.
+    loader.constructed_objects = {}
+    loader.recursive_objects = {}
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except ValueError:
+                return node
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend((value, key))
+    return None
+
+
 class _Walker:
     """Record key lines and refuse bombs, deep nesting and duplicate keys."""
 
-    def __init__(self, lines: dict[Loc, int], problems: list[BlueprintIssue], file: str | None):
+    def __init__(
+        self,
+        lines: dict[Loc, int],
+        problems: list[BlueprintIssue],
+        file: str | None,
+        last_line: int,
+    ):
         self.lines = lines
         self.problems = problems
         self.file = file
+        self.last_line = last_line
         self.count = 0
+
+    def line(self, node: yaml.Node) -> int:
+        """The node's line; an empty node at the end of the stream is on the last line."""
+        return min(node.start_mark.line + 1, self.last_line)
 
     def walk(self, node: yaml.Node, loc: Loc) -> None:
         self.count += 1
@@ -165,7 +318,7 @@ class _Walker:
                         "(aliases are counted each time they are used)",
                         loc,
                         file=self.file,
-                        line=node.start_mark.line + 1,
+                        line=self.line(node),
                     )
                 ]
             )
@@ -177,11 +330,11 @@ class _Walker:
                         f"document nests deeper than {MAX_DEPTH} levels",
                         loc[:5],
                         file=self.file,
-                        line=node.start_mark.line + 1,
+                        line=self.line(node),
                     )
                 ]
             )
-        self.lines.setdefault(loc, node.start_mark.line + 1)
+        self.lines.setdefault(loc, self.line(node))
         if isinstance(node, yaml.MappingNode):
             self._walk_mapping(node, loc)
         elif isinstance(node, yaml.SequenceNode):
@@ -195,7 +348,7 @@ class _Walker:
                 self.walk(value_node, loc)
                 continue
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
-            line = key_node.start_mark.line + 1
+            line = self.line(key_node)
             if key in seen:
                 self.problems.append(
                     issue(

@@ -70,7 +70,8 @@ def _expand_one(
             )
         )
         return step
-    unknown = sorted(set(spec) - set(_SPEC_KEYS))
+    # In document order: keys may mix types (``1: x``), which cannot be sorted.
+    unknown = [key for key in spec if key not in _SPEC_KEYS]
     for key in unknown:
         problems.append(
             issue(

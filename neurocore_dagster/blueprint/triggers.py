@@ -36,9 +36,11 @@ class ScheduleTrigger(_TriggerBase):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
+        # A key that is not a zone file can also surface as OSError (a directory
+        # such as "America", a name longer than the file system allows).
         try:
             zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(
                 f"unknown timezone {value!r} (an IANA name such as Europe/Berlin or UTC)"
             ) from None

@@ -146,7 +146,9 @@ def project_definitions(
     for error in broken.values():
         log.error("blueprint left out of the definitions:\n%s", error)
     jobs = [item.job for item in loaded.values()]
-    jobs += [broken_job(shown, error) for shown, error in broken.items()]
+    taken = {job.name for job in jobs}
+    for shown, error in broken.items():
+        jobs.append(broken_job(shown, error, _unused_name(broken_job_name(shown), taken)))
     schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
     sensors = [t for t in triggers if isinstance(t, dg.SensorDefinition)]
     return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors)
@@ -192,21 +194,41 @@ def _triggers(
     return built
 
 
-def broken_job(shown: str, error: BlueprintError) -> dg.JobDefinition:
-    """A job that shows a broken blueprint's error in the UI and fails if launched."""
-    text = str(error)
+def broken_job_name(shown: str) -> str:
+    """``broken__<file stem>``, the placeholder job of a broken blueprint file."""
+    return BROKEN_PREFIX + dagster_name(Path(shown).stem)
 
-    @dg.op(name="report_blueprint_error", description=text)
+
+def _unused_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3`` ... (two broken files may share a stem)."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def broken_job(shown: str, error: BlueprintError, name: str | None = None) -> dg.JobDefinition:
+    """A job that shows a broken blueprint's error in the UI and fails if launched.
+
+    Its op is defined per job (Dagster refuses two op definitions of one name in a
+    repository) and shown under the alias ``report_blueprint_error``.
+    """
+    text = str(error)
+    job_name = name or broken_job_name(shown)
+
+    @dg.op(name=f"{job_name}__report_blueprint_error", description=text)
     def report_blueprint_error() -> None:
         raise error
 
     @dg.job(
-        name=BROKEN_PREFIX + dagster_name(Path(shown).stem),
+        name=job_name,
         description=f"Blueprint {shown} could not be loaded.\n\n```\n{text}\n```",
         tags={"neurocore/broken": "true"},
         metadata={"neurocore/source": shown, "neurocore/error": text},
     )
     def broken() -> None:
-        report_blueprint_error()
+        report_blueprint_error.alias("report_blueprint_error")()
 
     return broken

@@ -1,0 +1,291 @@
+"""Property: no input makes the loader raise anything but ``BlueprintError``.
+
+Inputs are random YAML-able structures, random mutations of the example
+blueprints (as data and as text), and random bytes and YAML-ish token soup.
+Each goes through every entry point a user has:
+
+* ``load_blueprint(path)`` raises only :class:`BlueprintError`, naming the file,
+  with lines inside the file;
+* ``blueprint_from_data`` raises only :class:`BlueprintError`;
+* ``Blueprint.model_validate`` raises only pydantic's ``ValidationError`` (by
+  design: it is a pydantic model);
+* a blueprint that loads builds a job or is refused with :class:`BlueprintError`.
+
+The search is derandomized (see ``conftest.py``); ``NC_PROPERTY_SCALE``
+multiplies the example counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from neurocore_dagster import (
+    Blueprint,
+    BlueprintError,
+    SkillRegistry,
+    build_job,
+    discover_skills,
+    load_blueprint,
+)
+from neurocore_dagster.blueprint.loader import blueprint_from_data
+from neurocore_dagster.blueprint.source import SourceMap
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_TEXTS = {p.name: p.read_text() for p in sorted((ROOT / "blueprints").glob("*.yaml"))}
+EXAMPLES = [yaml.safe_load(text) for text in EXAMPLE_TEXTS.values()]
+SCALE = int(os.environ.get("NC_PROPERTY_SCALE", "1"))
+
+KEYWORDS = (
+    "name",
+    "components",
+    "flow",
+    "type",
+    "steps",
+    "nodes",
+    "edges",
+    "settings",
+    "approval",
+    "config",
+    "component",
+    "condition",
+    "id",
+    "source",
+    "target",
+    "port",
+    "inputs",
+    "outputs",
+    "triggers",
+    "schedule",
+    "file_sensor",
+    "run_status",
+    "timezone",
+    "cron",
+    "on_error",
+    "max_visits",
+    "max_iterations",
+    "require",
+    "message",
+    "env",
+    "default",
+    "required",
+    "description",
+    "version",
+    "fail_fast",
+    "timeout_seconds",
+)
+WORDS = (
+    "graph",
+    "sequential",
+    "conditional",
+    "trace",
+    "context.data.x > 1",
+    "len(x)",
+    "context.__class__",
+    "lambda: 1",
+    "",
+    "_",
+    "skip",
+    "continue",
+    "fail",
+    "America",
+    "2024-02-30",
+)
+TOKENS = (
+    "name:",
+    "flow:",
+    "steps:",
+    " ",
+    "  ",
+    "\n",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ": ",
+    "? ",
+    "&a ",
+    "*a",
+    "!!str ",
+    "!!python/object:os.system ",
+    "!tag ",
+    "'",
+    '"',
+    "\t",
+    "#",
+    "|",
+    ">",
+    "---\n",
+    "...\n",
+    "%YAML 1.1\n",
+    "<<: ",
+    "x",
+    "1",
+    "~",
+    "\\",
+    "\ufeff",
+    "\x85",
+    "\u2028",
+    "\x1b",
+    "é",
+    "2001-02-30",
+    "0x1F",
+    "9" * 5000,
+    ".nan",
+)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**60), max_value=10**60),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(WORDS),
+)
+keys = st.one_of(st.sampled_from(KEYWORDS), st.text(max_size=8), st.integers(), st.booleans())
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
+    max_leaves=30,
+)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            yield from _paths(value, (*prefix, index))
+
+
+@st.composite
+def mutated_examples(draw: st.DrawFn) -> Any:
+    """An example blueprint with 1-4 values replaced, keys deleted or added, items copied."""
+    doc: Any = copy.deepcopy(draw(st.sampled_from(EXAMPLES)))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(list(_paths(doc))))
+        if not path:
+            doc = draw(documents)
+            continue
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        last = path[-1]
+        action = draw(st.sampled_from(["replace", "delete", "add", "copy"]))
+        if action == "replace":
+            parent[last] = draw(documents)
+        elif action == "delete":
+            del parent[last]
+        elif action == "add" and isinstance(parent, dict):
+            parent[draw(keys)] = draw(documents)
+        elif action == "add":
+            parent.insert(last, draw(documents))
+        elif isinstance(parent, list):
+            parent.append(copy.deepcopy(parent[last]))
+    return doc
+
+
+@st.composite
+def mutated_texts(draw: st.DrawFn) -> str:
+    """An example blueprint's text with a few characters deleted, replaced or inserted."""
+    text = draw(st.sampled_from(list(EXAMPLE_TEXTS.values())))
+    for _ in range(draw(st.integers(1, 5))):
+        at = draw(st.integers(0, len(text)))
+        cut = draw(st.integers(0, 8))
+        insert = draw(st.one_of(st.just(""), st.sampled_from(TOKENS), st.text(max_size=3)))
+        text = text[:at] + insert + text[at + cut :]
+    return text
+
+
+token_soup = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join)
+raw_inputs = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    token_soup.map(str.encode),
+    mutated_texts().map(str.encode),
+)
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="nc-prop-loader-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture(scope="module")
+def example_registry() -> SkillRegistry:
+    return discover_skills(ROOT)
+
+
+def load_file(path: Path, raw: bytes) -> Blueprint | None:
+    """``load_blueprint`` on ``raw``: a blueprint, or None after checking the refusal."""
+    path.write_bytes(raw)
+    try:
+        return load_blueprint(path)
+    except BlueprintError as error:
+        assert str(path) in str(error)
+        # YAML also breaks lines at CR, NEL, LS and PS; a line never lies past the last.
+        yaml_breaks = re.findall("\r\n|[\r\n\x85\u2028\u2029]", raw.decode("utf-8", "replace"))
+        last_line = max(raw.count(b"\n"), len(yaml_breaks)) + 1
+        for found in error.issues:
+            assert found.file == str(path)
+            assert found.line is None or 1 <= found.line <= last_line, found
+        return None
+
+
+def check_data(doc: Any, path: Path) -> Blueprint | None:
+    """Every entry point on ``doc``; the blueprint if the loader accepts it."""
+    with contextlib.suppress(ValidationError):  # pydantic's own error, by design
+        Blueprint.model_validate(doc)
+    try:
+        blueprint_from_data(doc, SourceMap(file="data.yaml"))
+    except BlueprintError as error:
+        assert "data.yaml" in str(error)
+    try:
+        text = yaml.safe_dump(doc, allow_unicode=True)
+    except yaml.YAMLError:  # e.g. a float key PyYAML cannot write back
+        return None
+    return load_file(path, text.encode())
+
+
+@settings(max_examples=150 * SCALE)
+@given(doc=st.one_of(documents, mutated_examples()))
+def test_random_documents_raise_only_blueprint_errors(doc: Any, workdir: Path) -> None:
+    check_data(doc, workdir / "doc.yaml")
+
+
+@settings(max_examples=150 * SCALE)
+@given(raw=raw_inputs)
+def test_random_text_raises_only_blueprint_errors(raw: bytes, workdir: Path) -> None:
+    load_file(workdir / "text.yaml", raw)
+
+
+@settings(max_examples=40 * SCALE)
+@given(doc=mutated_examples())
+def test_loaded_mutations_build_or_raise_blueprint_errors(
+    doc: Any, workdir: Path, example_registry: SkillRegistry
+) -> None:
+    blueprint = check_data(doc, workdir / "build.yaml")
+    if blueprint is None:
+        return
+    try:
+        build_job(blueprint, example_registry, project_root=ROOT)
+    except BlueprintError as error:
+        assert "build.yaml" in str(error)
