@@ -44,7 +44,7 @@ class Sizes:
     repeats: int
 
 
-FULL = Sizes(steps=40, repeats=5)
+FULL = Sizes(steps=40, repeats=7)
 QUICK = Sizes(steps=5, repeats=1)
 
 

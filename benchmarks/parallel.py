@@ -33,20 +33,20 @@ BRANCHES = 6
 
 @dataclass(frozen=True)
 class Sizes:
-    seconds: float
+    wait_s: float
     repeats: int
 
 
-FULL = Sizes(seconds=1.0, repeats=3)
-QUICK = Sizes(seconds=0.1, repeats=1)
+FULL = Sizes(wait_s=1.0, repeats=3)
+QUICK = Sizes(wait_s=0.1, repeats=1)
 
 
-def fork_join_blueprint(name: str, skill: str, seconds: float) -> dict[str, Any]:
+def fork_join_blueprint(name: str, skill: str, wait_s: float) -> dict[str, Any]:
     branches = [f"b{i}" for i in range(1, BRANCHES + 1)]
     components = [
         {"name": "fork", "type": "bench_step", "config": {"key": "forked", "value": 1}},
         {"name": "join", "type": "bench_step", "config": {"key": "joined", "value": 1}},
-        *({"name": b, "type": skill, "config": {"seconds": seconds}} for b in branches),
+        *({"name": b, "type": skill, "config": {"seconds": wait_s}} for b in branches),
     ]
     return {
         "name": name,
@@ -66,8 +66,8 @@ def fork_join_blueprint(name: str, skill: str, seconds: float) -> dict[str, Any]
     }
 
 
-async def _gather(seconds: float) -> None:
-    await asyncio.gather(*(asyncio.sleep(seconds) for _ in range(BRANCHES)))
+async def _gather(wait_s: float) -> None:
+    await asyncio.gather(*(asyncio.sleep(wait_s) for _ in range(BRANCHES)))
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def run_subject(
 
 
 def compare(name: str, skill: str, sizes: Sizes, repeats: int, project: Path) -> None:
-    document = fork_join_blueprint(f"parallel-{skill.replace('_', '-')}", skill, sizes.seconds)
+    document = fork_join_blueprint(f"parallel-{skill.replace('_', '-')}", skill, sizes.wait_s)
     blueprint = Blueprint.model_validate(document)
     registry = discover_skills(project)
     with common.temp_instance() as instance:
@@ -120,7 +120,7 @@ def compare(name: str, skill: str, sizes: Sizes, repeats: int, project: Path) ->
             lambda: common.measure(
                 lambda: runs.append(run_subject(blueprint, registry, project, instance))
             ),
-            lambda: common.measure(lambda: asyncio.run(_gather(sizes.seconds))),
+            lambda: common.measure(lambda: asyncio.run(_gather(sizes.wait_s))),
             repeats,
         )
         steps = step_report(instance, runs[-1])
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = common.parse_args(__doc__, argv)
     sizes = QUICK if args.quick else FULL
     repeats = args.repeats or sizes.repeats
-    common.header("parallel", {"branches": BRANCHES, "seconds": sizes.seconds, "repeats": repeats})
+    common.header("parallel", {"branches": BRANCHES, "wait_s": sizes.wait_s, "repeats": repeats})
     with common.temp_dir("parallel") as project:
         common.write_project(project, [])
         compare("parallel", "bench_sleep", sizes, repeats, project)

@@ -83,7 +83,7 @@ def _collector_paused() -> Iterator[None]:
 
     Building allocates hundreds of thousands of objects (op, config and resource
     definitions) that live on, so each full collection re-scans the whole heap and
-    finds almost nothing: a third of the time of a 100-blueprint project. Reference
+    finds almost nothing: about a quarter of the time of a 100-blueprint project. Reference
     counting still frees everything else at once, and the collector resumes as it
     was (off stays off); that it was paused changes no result.
     """
