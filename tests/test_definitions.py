@@ -144,3 +144,24 @@ def test_many_broken_blueprints_each_get_a_placeholder(tmp_path: Path) -> None:
         assert [n.name for n in jobs[name].graph.nodes] == ["report_blueprint_error"]
         result = jobs[name].execute_in_process(raise_on_error=False)
         assert not result.success
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_build_definitions_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, enabled: bool
+) -> None:
+    """The collector is paused while jobs are built (speed), then restored, even on error."""
+    import gc
+
+    root = _project(tmp_path)
+    (root / "blueprints" / "broken.yaml").write_text("name: broken\n")
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        build_definitions(root)
+        assert gc.isenabled() is enabled
+        with pytest.raises(BlueprintError):
+            build_definitions(root, strict=True)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

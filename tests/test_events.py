@@ -44,6 +44,36 @@ def test_final_context_from_in_process_result(instance: Any) -> None:
     assert final_context(result.run_id, instance=instance).data.to_dict() == context.data.to_dict()
 
 
+def test_final_context_reads_each_stored_delta_once(
+    instance: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chain's lineages share their deltas; rebuilding the context reads each file once."""
+    from neurocore_dagster.dagster_layer import io_manager
+
+    steps = [f"s{i}" for i in range(6)]
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "reads",
+            "components": [{"name": s, "type": "trace"} for s in steps],
+            "flow": {"steps": [{"component": s} for s in steps]},
+        }
+    )
+    job = build_job(blueprint, registry(), project_root=".")
+    result = job.execute_in_process(run_config=run_config(job), instance=instance)
+    loaded: list[str] = []
+    original = io_manager._load
+
+    def counting(path: Any) -> Any:
+        if path.suffix == ".delta":
+            loaded.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(io_manager, "_load", counting)
+    assert final_context(result.run_id, instance=instance).get("trace") == steps
+    # One file per op plus the run's initial data, which is stored as a delta too.
+    assert len(loaded) == len(set(loaded)) == len(steps) + 1
+
+
 def test_op_metadata_records_keys_port_routes_and_skips(instance: Any) -> None:
     blueprint = Blueprint.model_validate(
         {

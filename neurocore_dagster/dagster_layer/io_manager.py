@@ -29,12 +29,14 @@ from neurocore_dagster.runtime.delta import Delta
 
 Lineage = tuple[Delta, ...]
 Ref = tuple[str, str, str]
+DeltaCache = dict[tuple[Path, str, str, str], Delta]
+"""Loaded deltas by (base folder, *ref): a lineage shares most deltas with its parent's."""
 
 
 class ContextIOManager(dg.IOManager):
     def __init__(self, base_dir: Path) -> None:
         self._root = base_dir
-        self._cache: dict[Path, Delta] = {}
+        self._cache: DeltaCache = {}
 
     def handle_output(self, context: dg.OutputContext, obj: Lineage) -> None:
         root = self._root
@@ -100,16 +102,22 @@ def _read(path: Path) -> Any:
         ) from exc
 
 
-def load_lineage(refs_path: Path, root: Path, cache: dict[Path, Delta] | None = None) -> Lineage:
-    """The deltas an output refers to, each tagged with where it is stored."""
+def load_lineage(refs_path: Path, root: Path, cache: DeltaCache | None = None) -> Lineage:
+    """The deltas an output refers to, each tagged with where it is stored.
+
+    With a ``cache``, each delta file is read once however many lineages refer
+    to it (a chain's lineages grow by one delta per op). Deltas are frozen and
+    applying them copies their values, so sharing one object is safe.
+    """
     deltas = []
-    for ref in _read(refs_path):
-        path = delta_path(root, tuple(ref))
-        delta = cache.get(path) if cache is not None else None
+    for stored in _read(refs_path):
+        ref: Ref = tuple(stored)
+        key = (root, *ref)
+        delta = cache.get(key) if cache is not None else None
         if delta is None:
-            delta = dataclasses.replace(_read(path), location=tuple(ref))
+            delta = dataclasses.replace(_read(delta_path(root, ref)), location=ref)
             if cache is not None:
-                cache[path] = delta
+                cache[key] = delta
         deltas.append(delta)
     return tuple(deltas)
 

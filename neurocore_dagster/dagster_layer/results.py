@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from flowengine import FlowContext
 
-from neurocore_dagster.dagster_layer.io_manager import load_lineage
+from neurocore_dagster.dagster_layer.io_manager import DeltaCache, load_lineage
 from neurocore_dagster.dagster_layer.job import PLAN_METADATA
 from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
 from neurocore_dagster.errors import ExecutionError
@@ -54,8 +54,9 @@ def _assemble(
     skipped: set[str],
     suspended: bool,
 ) -> FlowContext:
+    cache: DeltaCache = {}  # one read per delta, not one per lineage that holds it
     lineages = [
-        load_lineage(Path(path), _root_of(Path(path), run_id), {})
+        load_lineage(Path(path), _root_of(Path(path), run_id), cache)
         for run_id, path in outputs.values()
     ]
     unreached = (

@@ -319,17 +319,19 @@ def _single_entry_prefix(shape: GraphShape) -> list[str]:
 def _parallel_read_warnings(
     blueprint: Blueprint, registry: SkillRegistry, ops: list[PlanOp]
 ) -> list[str]:
+    """A warning per node that consumes a key a parallel node provides: it cannot see it."""
     if blueprint.flow.type != "graph" or any(op.kind == "loop" for op in ops):
         return []
-    by_key = {op.key: op for op in ops}
+    # Each node's skill is looked up once, not once per pair of nodes.
+    metas = {op.key: registry.meta(blueprint.component(op.unit.component).type) for op in ops}
+    provides = {key: set(meta.provides) for key, meta in metas.items()}
     found = []
     for op in ops:
-        reader = registry.meta(blueprint.component(op.unit.component).type)
+        consumes = set(metas[op.key].consumes)
         for other in ops:
             if other.key == op.key or other.key in op.ancestors or op.key in other.ancestors:
                 continue
-            writer = registry.meta(blueprint.component(by_key[other.key].unit.component).type)
-            shared = sorted(set(reader.consumes) & set(writer.provides))
+            shared = sorted(consumes & provides[other.key])
             if shared:
                 found.append(
                     f"node {op.key!r} consumes {', '.join(shared)}, which parallel node "
