@@ -94,20 +94,9 @@ def _run(args: argparse.Namespace) -> int:
         from neurocore_dagster.cli_stream import stream_run
 
         return stream_run(blueprint, args.project, data, as_json=args.json)
-    run = execute_blueprint(blueprint, project_root=args.project, initial_data=data)
-    print(
-        json.dumps(
-            {
-                "run_id": run.run_id,
-                "status": run.status,
-                "error": run.error,
-                "context": run.context.data.to_dict(),
-            },
-            indent=2,
-            default=str,
-        )
-    )
-    return 0 if run.status != "failed" else 1
+    from neurocore_dagster.cli_runs import print_outcome
+
+    return print_outcome(execute_blueprint(blueprint, project_root=args.project, initial_data=data))
 
 
 def _initial_data(args: argparse.Namespace) -> dict[str, Any]:

@@ -89,7 +89,8 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_outcome(run: BlueprintRun) -> int:
+def print_outcome(run: BlueprintRun) -> int:
+    """Print a run's outcome as JSON; the exit code is 1 when it failed."""
     print(
         json.dumps(
             {
@@ -106,14 +107,14 @@ def _print_outcome(run: BlueprintRun) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    return _print_outcome(
+    return print_outcome(
         resume_blueprint(args.run_id, instance=_instance(args), project_root=args.project)
     )
 
 
 def _approve(args: argparse.Namespace) -> int:
     decision = {"approved": not args.reject, "note": args.note, "by": args.by}
-    return _print_outcome(
+    return print_outcome(
         resume_blueprint(
             args.run_id, instance=_instance(args), project_root=args.project, resume_data=decision
         )
@@ -138,7 +139,7 @@ def _replay(args: argparse.Namespace) -> int:
         .get("config", {})
         .get("initial_data")
     )
-    return _print_outcome(
+    return print_outcome(
         execute_blueprint(
             blueprint,
             instance=instance,
