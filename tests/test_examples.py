@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
+from dagster_cli import dagster_env, job_execute, new_dagster_home
 
 from neurocore_dagster import (
     build_definitions,
@@ -50,28 +49,17 @@ def test_definitions_has_one_job_per_example() -> None:
 
 @pytest.mark.parametrize("job_name", sorted(EXPECTED))
 def test_example_runs_with_dagster_cli(job_name: str, tmp_path: Path) -> None:
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    (tmp_path / "dagster.yaml").write_text("")
+    home = new_dagster_home(tmp_path)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "job",
-            "execute",
-            "-f",
-            str(ROOT / "definitions.py"),
-            "-j",
-            job_name,
-        ],
+        job_execute(ROOT / "definitions.py", job_name),
         cwd=ROOT,
-        env=env,
+        env=dagster_env(home),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    instance = dg.DagsterInstance.from_config(str(home))
     [run] = instance.get_runs(filters=dg.RunsFilter(job_name=job_name))
     assert run.status == dg.DagsterRunStatus.SUCCESS
     assert run.tags["neurocore/blueprint"]

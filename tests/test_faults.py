@@ -6,13 +6,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster_cli import dagster_env, job_execute, new_dagster_home
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, build_job, resume_blueprint, run_config
@@ -74,23 +74,11 @@ def test_killed_step_process_fails_the_run_and_resume_completes(tmp_path: Path) 
         "from pathlib import Path\nfrom neurocore_dagster import build_definitions\n"
         "defs = build_definitions(Path(__file__).parent, strict=True)\n"
     )
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("")
+    home = new_dagster_home(tmp_path / "home")
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "job",
-            "execute",
-            "-f",
-            str(project / "definitions.py"),
-            "-j",
-            "fragile",
-        ],
+        job_execute(project / "definitions.py", "fragile"),
         cwd=project,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
+        env=dagster_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
+from dagster_cli import dagster_env, job_execute, new_dagster_home
 from oracle import comparable, run_flowengine
 from skills_lib import registry
 
@@ -299,22 +298,10 @@ def test_approval_node_routes_by_port(instance: Any) -> None:
 
 
 def test_multiprocess_suspended_run_resumes(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("")
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    home = new_dagster_home(tmp_path / "home")
+    env = dagster_env(home)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "job",
-            "execute",
-            "-f",
-            str(ROOT / "definitions.py"),
-            "-j",
-            "publish_with_approval",
-        ],
+        job_execute(ROOT / "definitions.py", "publish_with_approval"),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -363,23 +350,11 @@ def test_step_processes_build_only_their_blueprint(tmp_path: Path) -> None:
     shutil.copy(ROOT / "neurocore.yaml", project)
     shutil.copy(ROOT / "definitions.py", project)
     (project / "blueprints" / "broken.yaml").write_text("name: broken\n")
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("")
+    home = new_dagster_home(tmp_path / "home")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "job",
-            "execute",
-            "-f",
-            str(project / "definitions.py"),
-            "-j",
-            "support_triage",
-        ],
+        job_execute(project / "definitions.py", "support_triage"),
         cwd=project,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
+        env=dagster_env(home),
         capture_output=True,
         text=True,
         timeout=300,

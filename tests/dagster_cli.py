@@ -1,0 +1,23 @@
+"""Helpers for tests that drive Dagster's own command line in a fresh DAGSTER_HOME."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def new_dagster_home(folder: Path) -> Path:
+    """An empty instance folder (sqlite storage, defaults) that Dagster accepts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dagster.yaml").write_text("")
+    return folder
+
+
+def dagster_env(home: Path) -> dict[str, str]:
+    return {**os.environ, "DAGSTER_HOME": str(home)}
+
+
+def job_execute(definitions: Path, job: str) -> list[str]:
+    """``dagster job execute`` of one job (multiprocess executor, as the CLI defaults)."""
+    return [sys.executable, "-m", "dagster", "job", "execute", "-f", str(definitions), "-j", job]
