@@ -123,12 +123,12 @@ def _unique_keys(names: list[str], reserved: set[str] | None = None) -> list[str
     return keys
 
 
-def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
+def _step_units(blueprint: Blueprint, registry: SkillRegistry) -> tuple[Unit, ...]:
+    """One unit per step, keyed by component name (``name_2`` for a repeat)."""
     steps = blueprint.flow.steps or []
     keys = _unique_keys([s.component for s in steps])
-    ops: list[PlanOp] = []
-    for index, (key, step) in enumerate(zip(keys, steps, strict=True)):
-        unit = _unit(
+    return tuple(
+        _unit(
             blueprint,
             registry,
             key,
@@ -138,6 +138,15 @@ def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanO
             condition=step.condition,
             step_index=index,
         )
+        for index, (key, step) in enumerate(zip(keys, steps, strict=True))
+    )
+
+
+def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
+    units = _step_units(blueprint, registry)
+    keys = [u.key for u in units]
+    ops: list[PlanOp] = []
+    for index, (key, unit) in enumerate(zip(keys, units, strict=True)):
         inputs = (Route(keys[index - 1], key),) if index else ()
         routes = (Route(key, keys[index + 1]),) if index + 1 < len(keys) else ()
         ops.append(
@@ -157,22 +166,9 @@ def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanO
 
 
 def _conditional_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
-    steps = blueprint.flow.steps or []
-    keys = _unique_keys([s.component for s in steps])
+    candidates = _step_units(blueprint, registry)
+    keys = [u.key for u in candidates]
     router_key = _unique_keys([ROUTER_KEY], set(keys))[0]
-    candidates = tuple(
-        _unit(
-            blueprint,
-            registry,
-            key,
-            s.component,
-            s.description,
-            on_error=s.on_error,
-            condition=s.condition,
-            step_index=i,
-        )
-        for i, (key, s) in enumerate(zip(keys, steps, strict=True))
-    )
     router = PlanOp(
         key=router_key,
         kind="router",
