@@ -6,6 +6,7 @@ from neurocore_dagster.dagster_layer.definitions import build_definitions
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.results import final_context
 from neurocore_dagster.dagster_layer.run_config import run_config
+from neurocore_dagster.dagster_layer.threaded_executor import threads_executor
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator, TranslatorSettings
 from neurocore_dagster.errors import (
     BlueprintError,
@@ -52,5 +53,6 @@ __all__ = [
     "load_blueprint",
     "resume_blueprint",
     "run_config",
+    "threads_executor",
     "watch_run",
 ]

@@ -20,7 +20,9 @@ import dagster as dg
 from flowengine import FlowContext
 
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.executor import THREADS_EXECUTION, check_execution_config
 from neurocore_dagster.dagster_layer.job import build_job
+from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
 from neurocore_dagster.dagster_layer.results import final_context, plan_ops
 from neurocore_dagster.dagster_layer.run_config import run_config as job_run_config
@@ -69,11 +71,20 @@ def execute_blueprint(
     project_root: str | Path | None = None,
     run_config: Mapping[str, Any] | None = None,
 ) -> BlueprintRun:
-    """Run ``blueprint`` as a Dagster job in this process and return its outcome."""
+    """Run ``blueprint`` as a Dagster job in this process and return its outcome.
+
+    Ready steps run concurrently in threads of this process (the ``threads``
+    executor), so parallel branches of I/O-bound skills overlap as in NeuroCore.
+    ``run_config={"execution": {"config": {"in_process": {}}}}`` runs one step at
+    a time; ``{"threads": {"max_concurrent": N}}`` caps the threads.
+    """
     job = build_job(blueprint, registry, project_root=project_root)
     config = merged_run_config(job, initial_data, run_config)
+    config.setdefault("execution", copy.deepcopy(THREADS_EXECUTION))
+    check_execution_config(config["execution"])
     target = resolve_instance(instance, project_root)
-    result = job.execute_in_process(run_config=config, instance=target, raise_on_error=False)
+    with reconstructable_job(blueprint, registry, project_root, built=job) as recon:
+        result = dg.execute_job(recon, target, run_config=config)
     return blueprint_run(result.run_id, instance=target)
 
 
@@ -149,15 +160,27 @@ def resume_blueprint(
     if resume_data is not None:
         run_resource = resources.setdefault(RUN_RESOURCE_KEY, {}).setdefault("config", {})
         run_resource["resume_data"] = dict(resume_data)
-    config["execution"] = {"config": {"in_process": {}}}
+    config["execution"] = in_process_execution(config.get("execution"))
     tags = decision_tags(resume_data)
     if changed:
         tags["neurocore/blueprint_changed"] = "true"
-    from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
-
-    job = reconstructable_job(blueprint, registry, project_root)
-    result = dg.execute_job(job, target, run_config=config, tags=tags, reexecution_options=options)
+    with reconstructable_job(blueprint, registry, project_root) as job:
+        result = dg.execute_job(
+            job, target, run_config=config, tags=tags, reexecution_options=options
+        )
     return blueprint_run(result.run_id, instance=target)
+
+
+def in_process_execution(previous: Any) -> dict[str, Any]:
+    """The parent run's executor if it ran in this process (threads or in_process), else threads.
+
+    A resume runs in the calling process, so a parent launched with the
+    multiprocess executor (the default of launched runs) resumes on threads.
+    """
+    choice = previous.get("config") if isinstance(previous, Mapping) else None
+    if isinstance(choice, Mapping) and set(choice) & {"threads", "in_process"}:
+        return copy.deepcopy(dict(previous))
+    return copy.deepcopy(THREADS_EXECUTION)
 
 
 def decision_tags(resume_data: Mapping[str, Any] | None) -> dict[str, str]:

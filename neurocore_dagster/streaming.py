@@ -12,6 +12,7 @@ not replayed after it ends. Event types are NeuroCore's (``FLOW_STARTED``,
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 import time
 import uuid
@@ -24,8 +25,10 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.executor import THREADS_EXECUTION, check_execution_config
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
+from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.translator import STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runs import merged_run_config, resolve_instance, run_failure_message
@@ -228,25 +231,60 @@ def watch_run(
     yield from follow_run(target, run_id, poll_seconds=poll_seconds)
 
 
+LAUNCH_TAG = "neurocore/launch"
+"""Tags a run started here so the launching thread can find it: ``execute_job`` takes no run id."""
+
+
 class _Launch:
-    """The job running in a (non-daemon) thread, so it finishes even if nobody listens."""
+    """The job running in a (non-daemon) thread, so it finishes even if nobody listens.
+
+    It runs as ``execute_blueprint`` does (``dg.execute_job``, threads executor by
+    default); the run is found by the unique ``neurocore/launch`` tag it carries.
+    """
 
     def __init__(
-        self, job: dg.JobDefinition, config: Mapping[str, Any], instance: dg.DagsterInstance
+        self,
+        blueprint: Blueprint,
+        registry: SkillRegistry | None,
+        project_root: str | Path | None,
+        job: dg.JobDefinition,
+        config: Mapping[str, Any],
+        instance: dg.DagsterInstance,
     ) -> None:
-        self.run_id = str(uuid.uuid4())
+        self.launch_id = uuid.uuid4().hex
         self.error: BaseException | None = None
+        self._instance = instance
+        self._run_id: str | None = None
 
         def run() -> None:
             try:
-                job.execute_in_process(
-                    run_config=config, instance=instance, run_id=self.run_id, raise_on_error=False
-                )
-            except Exception as exc:  # reported to the consumer by `alive`/`check`
+                with reconstructable_job(blueprint, registry, project_root, built=job) as recon:
+                    dg.execute_job(
+                        recon, instance, run_config=config, tags={LAUNCH_TAG: self.launch_id}
+                    )
+            except Exception as exc:  # reported to the consumer by `run_id`/`alive`
                 self.error = exc
 
-        self.thread = threading.Thread(target=run, name=f"neurocore-run-{self.run_id}")
+        self.thread = threading.Thread(target=run, name=f"neurocore-run-{self.launch_id}")
         self.thread.start()
+
+    @property
+    def run_id(self) -> str:
+        """The run's id, once the launching thread has created the run."""
+        while self._run_id is None:
+            finished = not self.thread.is_alive()
+            found = self._instance.get_run_ids(
+                filters=dg.RunsFilter(tags={LAUNCH_TAG: self.launch_id}), limit=1
+            )
+            if found:
+                self._run_id = found[0]
+            elif finished:
+                if self.error is not None:
+                    raise self.error
+                raise ExecutionError("the run was never created")
+            else:
+                time.sleep(0.01)
+        return self._run_id
 
     def alive(self) -> bool:
         if self.error is not None:
@@ -264,9 +302,11 @@ def launch_run(
 ) -> tuple[_Launch, dg.DagsterInstance]:
     job = build_job(blueprint, registry, project_root=project_root)
     config = merged_run_config(job, initial_data, run_config)
+    config.setdefault("execution", copy.deepcopy(THREADS_EXECUTION))
+    check_execution_config(config["execution"])
     dg.validate_run_config(job, config)
     target = resolve_instance(instance, project_root)
-    return _Launch(job, config, target), target
+    return _Launch(blueprint, registry, project_root, job, config, target), target
 
 
 def iter_blueprint_events(
@@ -303,7 +343,8 @@ async def execute_blueprint_stream(
     launch, target = await asyncio.to_thread(
         launch_run, blueprint, registry, initial_data, instance, project_root, run_config
     )
-    events = follow_run(target, launch.run_id, poll_seconds=poll_seconds, alive=launch.alive)
+    run_id = await asyncio.to_thread(getattr, launch, "run_id")
+    events = follow_run(target, run_id, poll_seconds=poll_seconds, alive=launch.alive)
     while True:
         event = await asyncio.to_thread(next, events, None)
         if event is None:

@@ -1,8 +1,14 @@
-"""The executor of blueprint jobs: Dagster's own, with step processes kept light.
+"""The executor of blueprint jobs: Dagster's own, plus threads, with step processes kept light.
 
-It is Dagster's ``multi_or_in_process_executor`` (same config: ``multiprocess``
-by default, or ``in_process``), wrapped so that the step processes it starts
-know which blueprint file their job came from: ``build_definitions`` in a step
+Its config is Dagster's ``multi_or_in_process_executor`` selector (``multiprocess``
+by default, or ``in_process``) with a third choice, ``threads``: ready steps run
+concurrently in threads of the run's process (``threaded_executor``), which is
+what ``execute_blueprint`` uses, so I/O-bound branches overlap as in NeuroCore.
+``multiprocess`` stays the default for launched runs and is the choice for
+CPU-bound skills.
+
+The multiprocess executor is wrapped so that the step processes it starts know
+which blueprint file their job came from: ``build_definitions`` in a step
 process then builds that one job only, not every blueprint in the project. The
 hint travels in the environment variable ``NEUROCORE_DAGSTER_STEP_BLUEPRINT``,
 set in the run worker just before it starts step processes.
@@ -16,7 +22,15 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.dagster_layer.threaded_executor import (
+    THREADS_CONFIG,
+    check_max_concurrent,
+    threaded_executor_from_config,
+)
+
 STEP_BLUEPRINT_ENV = "NEUROCORE_DAGSTER_STEP_BLUEPRINT"
+THREADS_EXECUTION: dict[str, Any] = {"config": {"threads": {}}}
+"""Run config ``execution`` section selecting the threads executor with its defaults."""
 
 
 class _ScopedExecutor(dg.Executor):
@@ -34,17 +48,35 @@ class _ScopedExecutor(dg.Executor):
         yield from self._inner.execute(plan_context, execution_plan)
 
 
+def check_execution_config(execution: Any) -> None:
+    """Refuse, before a run is created, what Dagster's config types cannot express.
+
+    ``max_concurrent`` of ``threads`` must be at least 1; anything else in the
+    section is checked by Dagster when the run starts.
+    """
+    choice = execution.get("config") if isinstance(execution, dict) else None
+    threads = choice.get("threads") if isinstance(choice, dict) else None
+    if isinstance(threads, dict) and "max_concurrent" in threads:
+        check_max_concurrent(threads["max_concurrent"])
+
+
 def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
-    """Dagster's default executor, scoping step processes to ``blueprint_path``."""
+    """Dagster's default executor or threads; step processes scoped to ``blueprint_path``."""
     default = dg.multi_or_in_process_executor
+    choices = dict(default.config_schema.as_field().config_type.fields)
+    choices["threads"] = dg.Field(THREADS_CONFIG)
 
     def create(init_context: dg.InitExecutorContext) -> dg.Executor:
+        config = init_context.executor_config
+        if "threads" in config:
+            return threaded_executor_from_config(config["threads"])
         return _ScopedExecutor(default.executor_creation_fn(init_context), blueprint_path)
 
     return dg.ExecutorDefinition(
         name="neurocore_executor",
-        config_schema=default.config_schema.as_field(),
+        config_schema=dg.Field(dg.Selector(choices), default_value={"multiprocess": {}}),
         executor_creation_fn=create,
-        description="Dagster's multi_or_in_process executor (multiprocess by default); "
-        "its step processes build only this blueprint's job.",
+        description="multiprocess (Dagster's, the default; its step processes build only "
+        "this blueprint's job), in_process (Dagster's), or threads (ready steps run "
+        "concurrently in threads of the run's process).",
     )
