@@ -7,9 +7,13 @@ most branches a shared counter ever saw running at once.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any, ClassVar
 
 import dagster as dg
@@ -26,6 +30,7 @@ from neurocore_dagster import (
     SkillRegistry,
     build_job,
     execute_blueprint,
+    resume_blueprint,
     run_config,
     threads_executor,
 )
@@ -287,3 +292,50 @@ def test_standalone_executor_runs_a_plain_dagster_job(instance: dg.DagsterInstan
     with dg.execute_job(dg.reconstructable(plain_job_target), instance) as result:
         assert result.success
         assert result.output_for_node("plain_sum") == 6
+
+
+INTERRUPTED_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+import dagster as dg
+from test_threads_executor import fork_join, _registry
+from neurocore_dagster import execute_blueprint
+instance = dg.DagsterInstance.from_config({home!r})
+blueprint = fork_join("interrupted", "busy", {{"group": "i", "seconds": 3.0}}, 3)
+print("STATUS", execute_blueprint(blueprint, _registry(), instance=instance).status, flush=True)
+"""
+
+
+def test_interrupt_lets_running_steps_finish_and_starts_no_more(tmp_path: Path) -> None:
+    """SIGINT (what terminating a run sends its worker) stops the run between steps."""
+    home = tmp_path / "home"
+    home.mkdir()
+    script = INTERRUPTED_RUN.format(tests=str(Path(__file__).parent), home=str(home))
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    instance = dg.DagsterInstance.from_config(str(home))
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the three branches are running
+        runs = instance.get_runs()
+        started = (
+            runs
+            and instance.get_records_for_run(
+                runs[0].run_id, of_type=dg.DagsterEventType.STEP_START
+            ).records
+        )
+        if started and len(started) == 4:
+            break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert "STATUS failed" in output, output[-2000:]
+    [run] = instance.get_runs()
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    steps = _step_events(instance, run.run_id)
+    assert [steps[b][-1] for b in ("b1", "b2", "b3")] == ["STEP_SUCCESS"] * 3
+    assert "join" not in steps
+    resumed = resume_blueprint(run.run_id, instance=instance, registry=_registry())
+    assert resumed.status == "completed", resumed.error
+    assert set(_step_events(instance, resumed.run_id)) == {"join"}
+    assert resumed.context.get("joined") == 1
