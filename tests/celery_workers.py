@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from celery import Celery
@@ -24,6 +24,7 @@ from neurocore_dagster.dagster_layer.executor import STEP_BLUEPRINT_ENV
 
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
+_Worker = subprocess.Popen[bytes]
 
 
 def worker_env(dagster_home: Path) -> dict[str, str]:
@@ -38,10 +39,7 @@ def worker_env(dagster_home: Path) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _worker(
-    name: str, config_yaml: Path, env: dict[str, str], cwd: Path, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
+def _start(name: str, config_yaml: Path, env: dict[str, str], cwd: Path, log: Path) -> _Worker:
     command = [
         str(Path(sys.executable).with_name("dagster-celery")),
         "worker",
@@ -60,7 +58,7 @@ def _worker(
         "--without-gossip",
     ]
     with log.open("wb") as output:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command,
             cwd=cwd,
             env=env,
@@ -68,30 +66,32 @@ def _worker(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        try:
-            yield process
-        finally:
-            _stop_group(process)
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown of the worker's process group; killed if it does not stop in time."""
+def _stop_groups(workers: Sequence[_Worker]) -> None:
+    """Warm shutdown of every worker's process group at once; killed if not gone in time.
+
+    The CLI process leads each group; celery and its pool child run under it.
+    """
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
+        alive = [worker for worker in workers if _signal_group(worker, sig)]
+        deadline = time.time() + STOP_TIMEOUT_S
+        while alive and time.time() < deadline:
+            for worker in alive:
+                worker.poll()  # reap the leader, so that its group can disappear
+            alive = [worker for worker in alive if _signal_group(worker, 0)]
+            time.sleep(0.1)
+        if not alive:
             return
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-            # The group may outlive its leader for a moment (celery's pool children).
-            deadline = time.time() + STOP_TIMEOUT_S
-            while time.time() < deadline:
-                os.killpg(process.pid, 0)
-                time.sleep(0.1)
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
+
+
+def _signal_group(worker: _Worker, sig: int) -> bool:
+    """Send ``sig`` to the worker's process group; False when the group is gone."""
+    try:
+        os.killpg(worker.pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @contextmanager
@@ -106,19 +106,16 @@ def celery_workers(
 ) -> Iterator[list[str]]:
     """Start one worker per name; yield their Celery hostnames once all answer a ping."""
     env = worker_env(dagster_home)
-    with ExitStack() as stack:
-        processes = {
-            name: stack.enter_context(
-                _worker(name, config_yaml, env, cwd, logs / f"worker-{name}.log")
-            )
-            for name in names
-        }
-        yield _wait_until_ready(processes, broker, logs)
+    workers: dict[str, _Worker] = {}
+    try:
+        for name in names:
+            workers[name] = _start(name, config_yaml, env, cwd, logs / f"worker-{name}.log")
+        yield _wait_until_ready(workers, broker, logs)
+    finally:
+        _stop_groups(list(workers.values()))
 
 
-def _wait_until_ready(
-    processes: dict[str, subprocess.Popen[bytes]], broker: str, logs: Path
-) -> list[str]:
+def _wait_until_ready(processes: dict[str, _Worker], broker: str, logs: Path) -> list[str]:
     app = Celery(broker=broker)
     try:
         deadline = time.time() + START_TIMEOUT_S

@@ -24,7 +24,13 @@ from celery_workers import celery_workers, worker_logs
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from oracle import comparable, run_flowengine
 
-from neurocore_dagster import discover_skills, final_context, load_blueprint, run_config
+from neurocore_dagster import (
+    discover_skills,
+    final_context,
+    load_blueprint,
+    resume_blueprint,
+    run_config,
+)
 
 SKILLS = '''
 import time
@@ -159,8 +165,14 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """The project, an instance, a shared context folder, and two workers serving them."""
+def cluster(
+    redis_url: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """The project, an instance, a shared context folder, and two workers serving them.
+
+    The instance keeps runs and events in PostgreSQL, as it must when workers are on
+    other machines (they write step events to it directly).
+    """
     root = tmp_path_factory.mktemp("celery")
     project = root / "project"
     (project / "skills").mkdir(parents=True)
@@ -172,7 +184,8 @@ def cluster(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     (project / "definitions.py").write_text(DEFINITIONS)
     home = root / "home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("")
+    storage = {"storage": {"postgres": {"postgres_url": postgres_url}}}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(storage))
     execution = {"config": {"broker": redis_url, "backend": redis_url}}
     config_yaml = root / "celery.yaml"
     config_yaml.write_text(yaml.safe_dump({"execution": execution}))
@@ -223,8 +236,12 @@ def _execute(cluster: Cluster, job: dg.ReconstructableJob, **kwargs: Any) -> dg.
     return outcome["result"]
 
 
-def _config(cluster: Cluster, job: dg.ReconstructableJob) -> dict[str, Any]:
-    config = run_config(job.get_definition())
+def _config(
+    cluster: Cluster,
+    job: dg.ReconstructableJob,
+    resources: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    config = run_config(job.get_definition(), resources=resources)
     config["execution"] = cluster.execution
     config["resources"]["io_manager"] = {"config": {"base_dir": str(cluster.shared)}}
     return config
@@ -324,4 +341,27 @@ def test_failed_step_is_re_executed_from_failure_on_the_workers(cluster: Cluster
 
     context = final_context(resumed.run_id, instance=cluster.instance)
     assert comparable(context) == _oracle(cluster, "fragile.yaml")
+    assert _stored_under(cluster, resumed.run_id) == {cluster.shared}
+
+
+def test_resume_blueprint_finishes_a_celery_run_in_the_calling_process(cluster: Cluster) -> None:
+    """``resume_blueprint`` re-executes in process, reading the parent's contexts from the
+    shared ``base_dir`` its run config names."""
+    job = _job(cluster, "fragile")
+    gate, calls = cluster.gate.with_name("gate-resume"), cluster.calls.with_name("calls-resume")
+    config = _config(cluster, job, resources={"gated": {"path": str(gate), "calls": str(calls)}})
+    failed = _execute(cluster, job, run_config=config, raise_on_error=False)
+    assert not failed.success
+
+    gate.touch()
+    resumed = resume_blueprint(
+        failed.run_id, instance=cluster.instance, project_root=cluster.project
+    )
+    assert resumed.status == "completed", resumed.error
+    ran_again = _step_starts(cluster.instance, resumed.run_id)
+    assert set(ran_again) == {"gated", "join"}
+    assert set(ran_again.values()) == {os.getpid()}
+    assert calls.read_text().splitlines() == ["gated", "gated"]
+    cluster.gate.touch()  # the oracle runs the blueprint as written
+    assert comparable(resumed.context) == _oracle(cluster, "fragile.yaml")
     assert _stored_under(cluster, resumed.run_id) == {cluster.shared}
