@@ -4,8 +4,10 @@ The project below is what a user deploys: skills, blueprints, and a
 ``definitions.py`` whose translator gives every job dagster-celery's executor.
 The run is launched from this process (the run worker); its steps go through a
 Redis broker that the tests start on 127.0.0.1 to two worker processes, each
-running one task at a time, and every context goes through one shared folder
-(the IO manager's ``base_dir``), as on a shared volume.
+running one task at a time. Runs and events are in PostgreSQL, and contexts in a
+shared folder, as on a volume every machine mounts: the IO manager's ``base_dir``
+when run config names it, else the instance's storage folder, which
+``dagster.yaml`` puts on that volume.
 """
 
 from __future__ import annotations
@@ -154,6 +156,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::celery.exceptions.DuplicateTask
 
 @dataclass
 class Cluster:
+    """The deployment under test; ``shared`` is the folder runs name as ``base_dir``."""
+
     project: Path
     instance: dg.DagsterInstance
     execution: dict[str, Any]
@@ -184,13 +188,22 @@ def cluster(
     (project / "definitions.py").write_text(DEFINITIONS)
     home = root / "home"
     home.mkdir()
-    storage = {"storage": {"postgres": {"postgres_url": postgres_url}}}
-    (home / "dagster.yaml").write_text(yaml.safe_dump(storage))
+    shared = root / "shared"
+    settings = {
+        "storage": {"postgres": {"postgres_url": postgres_url}},
+        # The instance's storage folder on the shared volume: contexts of runs that
+        # set no base_dir go to <it>/storage/neurocore, for every process alike.
+        "local_artifact_storage": {
+            "module": "dagster._core.storage.root",
+            "class": "LocalArtifactStorage",
+            "config": {"base_dir": str(shared / "dagster")},
+        },
+    }
+    (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
     execution = {"config": {"broker": redis_url, "backend": redis_url}}
     config_yaml = root / "celery.yaml"
     config_yaml.write_text(yaml.safe_dump({"execution": execution}))
-    shared = root / "shared" / "contexts"
-    shared.mkdir(parents=True)
+    (shared / "contexts").mkdir(parents=True)
     logs = root / "logs"
     logs.mkdir()
     with (
@@ -204,7 +217,7 @@ def cluster(
             logs=logs,
         ) as hosts,
     ):
-        yield Cluster(project, instance, execution, shared, hosts, logs, gate, calls)
+        yield Cluster(project, instance, execution, shared / "contexts", hosts, logs, gate, calls)
 
 
 def _job(cluster: Cluster, name: str) -> dg.ReconstructableJob:
@@ -239,12 +252,21 @@ def _execute(cluster: Cluster, job: dg.ReconstructableJob, **kwargs: Any) -> dg.
 def _config(
     cluster: Cluster,
     job: dg.ReconstructableJob,
+    *,
+    base_dir: Path | None = None,
     resources: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """Run config: the broker, and ``base_dir`` if given (else the instance's storage)."""
     config = run_config(job.get_definition(), resources=resources)
     config["execution"] = cluster.execution
-    config["resources"]["io_manager"] = {"config": {"base_dir": str(cluster.shared)}}
+    if base_dir is not None:
+        config["resources"]["io_manager"] = {"config": {"base_dir": str(base_dir)}}
     return config
+
+
+def _instance_contexts(cluster: Cluster) -> Path:
+    """Where contexts go without a base_dir: ``<instance storage>/neurocore``."""
+    return Path(cluster.instance.storage_directory()) / "neurocore"
 
 
 def _records(instance: dg.DagsterInstance, run_id: str) -> list[Any]:
@@ -302,7 +324,7 @@ def _assert_built_once(cluster: Cluster, pids: set[int]) -> None:
 
 def test_graph_steps_run_on_both_workers_with_flowengine_results(cluster: Cluster) -> None:
     job = _job(cluster, "fan")
-    result = _execute(cluster, job, run_config=_config(cluster, job))
+    result = _execute(cluster, job, run_config=_config(cluster, job, base_dir=cluster.shared))
     run_id = result.run_id
     assert result.success, worker_logs(cluster.logs)
 
@@ -319,10 +341,11 @@ def test_graph_steps_run_on_both_workers_with_flowengine_results(cluster: Cluste
     _assert_built_once(cluster, set(starts.values()))
 
     assert _stored_under(cluster, run_id) == {cluster.shared}
-    assert not (Path(cluster.instance.storage_directory()) / "neurocore").exists()
+    assert not (_instance_contexts(cluster) / run_id).exists()
 
 
 def test_failed_step_is_re_executed_from_failure_on_the_workers(cluster: Cluster) -> None:
+    """No base_dir in run config: contexts go to the instance's (shared) storage folder."""
     job = _job(cluster, "fragile")
     config = _config(cluster, job)
     failed = _execute(cluster, job, run_config=config, raise_on_error=False)
@@ -341,7 +364,7 @@ def test_failed_step_is_re_executed_from_failure_on_the_workers(cluster: Cluster
 
     context = final_context(resumed.run_id, instance=cluster.instance)
     assert comparable(context) == _oracle(cluster, "fragile.yaml")
-    assert _stored_under(cluster, resumed.run_id) == {cluster.shared}
+    assert _stored_under(cluster, resumed.run_id) == {_instance_contexts(cluster)}
 
 
 def test_resume_blueprint_finishes_a_celery_run_in_the_calling_process(cluster: Cluster) -> None:
@@ -349,7 +372,8 @@ def test_resume_blueprint_finishes_a_celery_run_in_the_calling_process(cluster: 
     shared ``base_dir`` its run config names."""
     job = _job(cluster, "fragile")
     gate, calls = cluster.gate.with_name("gate-resume"), cluster.calls.with_name("calls-resume")
-    config = _config(cluster, job, resources={"gated": {"path": str(gate), "calls": str(calls)}})
+    gated = {"gated": {"path": str(gate), "calls": str(calls)}}
+    config = _config(cluster, job, base_dir=cluster.shared, resources=gated)
     failed = _execute(cluster, job, run_config=config, raise_on_error=False)
     assert not failed.success
 
