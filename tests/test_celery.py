@@ -168,44 +168,47 @@ class Cluster:
     calls: Path
 
 
-@pytest.fixture(scope="module")
-def cluster(
-    redis_url: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Cluster]:
-    """The project, an instance, a shared context folder, and two workers serving them.
-
-    The instance keeps runs and events in PostgreSQL, as it must when workers are on
-    other machines (they write step events to it directly).
-    """
-    root = tmp_path_factory.mktemp("celery")
-    project = root / "project"
+def _write_project(project: Path, gate: Path, calls: Path) -> None:
     (project / "skills").mkdir(parents=True)
     (project / "blueprints").mkdir()
     (project / "skills" / "distributed.py").write_text(SKILLS)
     (project / "blueprints" / "fan.yaml").write_text(FAN)
-    gate, calls = root / "gate", root / "calls.txt"
     (project / "blueprints" / "fragile.yaml").write_text(FRAGILE.format(gate=gate, calls=calls))
     (project / "definitions.py").write_text(DEFINITIONS)
-    home = root / "home"
+
+
+def _write_instance(home: Path, postgres_url: str, storage: Path) -> None:
+    """Runs and events in PostgreSQL, as they must be when workers are on other
+    machines (they write step events directly); the instance's storage folder on the
+    shared volume, so runs that set no base_dir keep contexts in <storage>/storage/neurocore.
+    """
     home.mkdir()
-    shared = root / "shared"
     settings = {
         "storage": {"postgres": {"postgres_url": postgres_url}},
-        # The instance's storage folder on the shared volume: contexts of runs that
-        # set no base_dir go to <it>/storage/neurocore, for every process alike.
         "local_artifact_storage": {
             "module": "dagster._core.storage.root",
             "class": "LocalArtifactStorage",
-            "config": {"base_dir": str(shared / "dagster")},
+            "config": {"base_dir": str(storage)},
         },
     }
     (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    redis_url: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """The project, an instance, a shared folder, and two workers serving them."""
+    root = tmp_path_factory.mktemp("celery")
+    project, home, shared, logs = root / "project", root / "home", root / "shared", root / "logs"
+    gate, calls = root / "gate", root / "calls.txt"
+    _write_project(project, gate, calls)
+    _write_instance(home, postgres_url, shared / "dagster")
+    (shared / "contexts").mkdir(parents=True)
+    logs.mkdir()
     execution = {"config": {"broker": redis_url, "backend": redis_url}}
     config_yaml = root / "celery.yaml"
     config_yaml.write_text(yaml.safe_dump({"execution": execution}))
-    (shared / "contexts").mkdir(parents=True)
-    logs = root / "logs"
-    logs.mkdir()
     with (
         dg.DagsterInstance.from_config(str(home)) as instance,
         celery_workers(
