@@ -191,3 +191,19 @@ def test_base_dir_must_be_an_existing_absolute_folder(
     assert expected in message
     assert not missing.exists()
     assert not Path("relative").exists()
+
+
+def test_base_dir_may_come_from_the_environment(
+    instance: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``{env: NAME}`` keeps the path out of run config (it must be the same everywhere:
+    outputs refer to deltas by absolute path)."""
+    monkeypatch.setenv("NEUROCORE_TEST_CONTEXT_DIR", str(tmp_path))
+    job = _one_step_job()
+    config = run_config(job)
+    config["resources"]["io_manager"] = {
+        "config": {"base_dir": {"env": "NEUROCORE_TEST_CONTEXT_DIR"}}
+    }
+    result = job.execute_in_process(run_config=config, instance=instance)
+    assert result.success
+    assert list((tmp_path / result.run_id / "a").glob("*.delta"))
