@@ -277,13 +277,15 @@ def _records(instance: dg.DagsterInstance, run_id: str) -> list[Any]:
 
 
 def _step_starts(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
-    """Step key -> pid of the process that ran it."""
-    return {
-        entry.step_key: entry.dagster_event.pid
+    """Step key -> pid of the process that ran it; each step started once."""
+    starts = [
+        (entry.step_key, entry.dagster_event.pid)
         for entry in _records(instance, run_id)
         if entry.dagster_event is not None
         and entry.dagster_event.event_type == dg.DagsterEventType.STEP_START
-    }
+    ]
+    assert len(starts) == len(dict(starts)), f"a step started twice: {starts}"
+    return dict(starts)
 
 
 def _celery_hosts(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
