@@ -66,6 +66,15 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis server on 127.0.0.1 for the whole session (the Celery broker)."""
+    from redis_server import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
 @pytest.fixture()
 def register_secret() -> Callable[[str], str]:
     def register(value: str) -> str:

@@ -136,6 +136,19 @@ def test_overrides_set_tags_executor_and_config(
     assert final_context(result).data.to_dict()["greeting"].startswith("Hi")
 
 
+def test_celery_executor_override(sandbox: DefsFolderSandbox) -> None:
+    """``executor: celery`` gives the job dagster-celery's executor (run on workers in
+    tests/test_celery.py)."""
+    from dagster_celery import celery_executor
+
+    folder = sandbox.defs_folder_path / "examples"
+    folder.mkdir()
+    _copy_example_project(folder)
+    _write_defs(folder, {"strict": True, "overrides": {"greet-flow": {"executor": "celery"}}})
+    job = _build(sandbox, folder).resolve_job_def("greet_flow")
+    assert job.executor_def is celery_executor
+
+
 def test_package_tags_are_refused(sandbox: DefsFolderSandbox) -> None:
     folder = sandbox.scaffold_component(BlueprintsComponent, defs_path="flows")
     overrides = {"hello": {"tags": {"neurocore/blueprint": "other"}}}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import textwrap
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pytest
 from dagster_cli import dagster_env, job_execute, new_dagster_home
 from skills_lib import registry
 
@@ -129,7 +129,7 @@ def test_hanging_skill_is_stopped_by_timeout(instance: Any) -> None:
         assert "timeout" in str(failure.step_failure_data.error.cause.message).lower()
 
 
-def test_unwritable_storage_fails_clearly(instance: Any) -> None:
+def _one_step_job() -> dg.JobDefinition:
     blueprint = Blueprint.model_validate(
         {
             "name": "readonly",
@@ -137,13 +137,73 @@ def test_unwritable_storage_fails_clearly(instance: Any) -> None:
             "flow": {"steps": [{"component": "a"}]},
         }
     )
-    job = build_job(blueprint, registry(), project_root=".")
+    return build_job(blueprint, registry(), project_root=".")
+
+
+def _failure_with_base_dir(instance: Any, base_dir: str) -> str:
+    """Every error message (causes included) of a failed run whose contexts go to ``base_dir``.
+
+    A bad folder fails the first write (a step failure); a refused ``base_dir``
+    fails the IO manager's initialisation (a resource-init failure in process).
+    """
+    job = _one_step_job()
     config = run_config(job)
-    config["resources"]["io_manager"] = {"config": {"base_dir": "/proc/neurocore-readonly"}}
+    config["resources"]["io_manager"] = {"config": {"base_dir": base_dir}}
     result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
     assert not result.success
-    [failure] = [e for e in result.all_events if e.is_step_failure]
-    message = failure.step_failure_data.error.cause.message
-    assert "cannot store the context of step 'a' at /proc/neurocore-readonly" in message
-    assert not Path("/proc/neurocore-readonly").exists()
-    shutil.rmtree("/proc/neurocore-readonly", ignore_errors=True)
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+        elif event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+            error = event.event_specific_data.error
+        else:
+            continue
+        while error is not None:
+            messages.append(error.message)
+            error = error.cause
+    assert messages, "the run failed without a step or resource error"
+    return "\n".join(messages)
+
+
+def test_unwritable_storage_fails_clearly(instance: Any) -> None:
+    # /sys exists, and nobody (root included) may create folders in it.
+    message = _failure_with_base_dir(instance, "/sys")
+    assert "cannot store the context of step 'a' at /sys/" in message
+
+
+@pytest.mark.parametrize(
+    ("base_dir", "expected"),
+    [
+        ("s3://bucket/contexts", "is a URI"),
+        ("relative/contexts", "is a relative path"),
+        ("{missing}", "is not an existing folder on host"),
+    ],
+)
+def test_base_dir_must_be_an_existing_absolute_folder(
+    instance: Any, tmp_path: Path, base_dir: str, expected: str
+) -> None:
+    """A base_dir that not every step process could share is refused, and never created."""
+    missing = tmp_path / "not-mounted" / "contexts"
+    value = base_dir.format(missing=missing)
+    message = _failure_with_base_dir(instance, value)
+    assert f"base_dir {value!r}" in message or f"base_dir {value} " in message
+    assert expected in message
+    assert not missing.exists()
+    assert not Path("relative").exists()
+
+
+def test_base_dir_may_come_from_the_environment(
+    instance: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``{env: NAME}`` keeps the path out of run config (it must be the same everywhere:
+    outputs refer to deltas by absolute path)."""
+    monkeypatch.setenv("NEUROCORE_TEST_CONTEXT_DIR", str(tmp_path))
+    job = _one_step_job()
+    config = run_config(job)
+    config["resources"]["io_manager"] = {
+        "config": {"base_dir": {"env": "NEUROCORE_TEST_CONTEXT_DIR"}}
+    }
+    result = job.execute_in_process(run_config=config, instance=instance)
+    assert result.success
+    assert list((tmp_path / result.run_id / "a").glob("*.delta"))

@@ -15,6 +15,7 @@ component's folder.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +40,17 @@ EXECUTORS: Mapping[str, dg.ExecutorDefinition] = {
     "in_process": dg.in_process_executor,
     "multiprocess": dg.multiprocess_executor,
 }
+CELERY_EXECUTOR = "celery"
+"""dagster-celery's ``celery_executor``; imported only when a ``defs.yaml`` names it."""
+
+
+def named_executor(name: str) -> dg.ExecutorDefinition:
+    """The executor ``defs.yaml`` names: one of :data:`EXECUTORS`, or ``celery``."""
+    if name != CELERY_EXECUTOR:
+        return EXECUTORS[name]
+    from dagster_celery import celery_executor
+
+    return celery_executor
 
 
 class BlueprintOverrides(dg.Resolvable, dg.Model):
@@ -48,15 +60,26 @@ class BlueprintOverrides(dg.Resolvable, dg.Model):
         default_factory=dict,
         description="Job tags (tags under neurocore/ belong to the package and are refused).",
     )
-    executor: Literal["in_process", "multiprocess"] | None = Field(
+    executor: Literal["in_process", "multiprocess", "celery"] | None = Field(
         default=None,
-        description="The job's executor; default: the code location's (Dagster's default).",
+        description="The job's executor; default: the package's, as build_definitions gives. "
+        "celery: dagster-celery's, which needs neurocore-dagster[celery] and the broker in "
+        "run config (execution.config.broker).",
     )
     config: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="{component: {key: value}}; wins over neurocore.yaml and the blueprint, "
         "loses to run config. Write secrets as {env: NAME}.",
     )
+
+    @field_validator("executor")
+    @classmethod
+    def _executor_installed(cls, executor: str | None) -> str | None:
+        if executor == CELERY_EXECUTOR and importlib.util.find_spec("dagster_celery") is None:
+            raise ValueError(
+                "executor celery needs dagster-celery: pip install 'neurocore-dagster[celery]'"
+            )
+        return executor
 
     @field_validator("tags")
     @classmethod
@@ -86,7 +109,7 @@ class OverridesTranslator(BlueprintTranslator):
         override = self.overrides.get(plan.blueprint)
         if override is None or override.executor is None:
             return super().get_executor(plan)
-        return EXECUTORS[override.executor]
+        return named_executor(override.executor)
 
 
 def _path_resolver(kind: Literal["folder", "file"], description: str) -> dg.Resolver:

@@ -9,6 +9,8 @@ the same references.
 Layout (``_paths``) and encoding (``_dump``/``_load``) are kept apart. The base
 folder defaults to ``<instance storage>/neurocore``; set ``base_dir`` to a path
 every step process can reach (a shared volume) when steps run on other machines.
+Outputs refer to deltas by absolute path, so that folder must be mounted at the
+same path everywhere; object-store URIs are refused (mount the bucket instead).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -98,7 +101,8 @@ def _read(path: Path) -> Any:
     except (OSError, EOFError, pickle.UnpicklingError) as exc:
         raise ContextStorageError(
             f"cannot read stored context at {path}: {getattr(exc, 'strerror', None) or exc}; "
-            "was the IO manager's base_dir moved or cleaned since the run?"
+            "was the IO manager's base_dir moved or cleaned since the run, or is it not one "
+            f"folder shared by every process that runs steps (this is host {socket.gethostname()})?"
         ) from exc
 
 
@@ -148,14 +152,49 @@ def _load(path: Path) -> Any:
             dg.Noneable(dg.StringSource),
             is_required=False,
             default_value=None,
-            description="Folder for context deltas; defaults to <instance storage>/neurocore.",
+            description="Folder for context deltas; defaults to <instance storage>/neurocore. "
+            "When steps run on several machines: an absolute path to an existing folder on a "
+            "volume every machine mounts at that same path.",
         )
     },
     description="Stores each op's context delta once; outputs refer to deltas.",
 )
 def context_io_manager(init_context: dg.InitResourceContext) -> ContextIOManager:
-    """``base_dir`` if set, else ``<instance storage directory>/neurocore``."""
+    """``base_dir`` if set (checked by :func:`configured_base_dir`), else
+    ``<instance storage>/neurocore``.
+    """
     configured = init_context.resource_config.get("base_dir")
     if configured:
-        return ContextIOManager(Path(configured))
+        return ContextIOManager(configured_base_dir(configured))
     return ContextIOManager(Path(init_context.instance.storage_directory()) / "neurocore")
+
+
+def configured_base_dir(value: str) -> Path:
+    """``value`` as the base folder: an absolute path to a folder that exists on this host.
+
+    Every process that runs a step of a run must read what the others wrote, at the
+    path the event log records. So a relative path (each process would resolve it
+    against its own working directory) and a URI (contexts are files) are refused,
+    and the folder is never created: on a machine where the shared volume is not
+    mounted, creating it would store contexts where no other machine can read them.
+    """
+    if "://" in value:
+        raise ContextStorageError(
+            f"the context IO manager's base_dir {value!r} is a URI; it stores files in a "
+            "folder: mount the bucket or share (NFS, EFS, Filestore, gcsfuse, s3fs) at one "
+            "path on every machine that runs steps and give that path"
+        )
+    path = Path(value)
+    if not path.is_absolute():
+        raise ContextStorageError(
+            f"the context IO manager's base_dir {value!r} is a relative path; give an absolute "
+            "path, the same on every machine that runs steps"
+        )
+    if not path.is_dir():
+        raise ContextStorageError(
+            f"the context IO manager's base_dir {value} is not an existing folder on host "
+            f"{socket.gethostname()}; create it on the shared volume, and mount that volume "
+            "at this path on every machine that runs steps (it is never created, so that a "
+            "machine without the volume fails instead of storing contexts only it can read)"
+        )
+    return path
