@@ -20,7 +20,11 @@ import dagster as dg
 from flowengine import FlowContext
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.executor import THREADS_EXECUTION, check_execution_config
+from neurocore_dagster.dagster_layer.executor import (
+    THREADS_EXECUTION,
+    check_execution_config,
+    runs_in_this_process,
+)
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
@@ -81,11 +85,31 @@ def execute_blueprint(
     job = build_job(blueprint, registry, project_root=project_root)
     config = merged_run_config(job, initial_data, run_config)
     config.setdefault("execution", copy.deepcopy(THREADS_EXECUTION))
-    check_execution_config(config["execution"])
+    built = job_for_execution(job, registry, config["execution"])
     target = resolve_instance(instance, project_root)
-    with reconstructable_job(blueprint, registry, project_root, built=job) as recon:
+    with reconstructable_job(blueprint, registry, project_root, built=built) as recon:
         result = dg.execute_job(recon, target, run_config=config)
     return blueprint_run(result.run_id, instance=target)
+
+
+def job_for_execution(
+    job: dg.JobDefinition, registry: SkillRegistry | None, execution: Any
+) -> dg.JobDefinition | None:
+    """``job`` if its steps stay in this process, else None (step processes rebuild it).
+
+    Checked before a run is created: a registry built in memory cannot reach
+    step processes, which discover skills from ``project_root`` instead.
+    """
+    check_execution_config(execution)
+    if runs_in_this_process(execution):
+        return job
+    if registry is not None:
+        raise ExecutionError(
+            "the multiprocess executor runs steps in other processes, which cannot use a "
+            "skill registry built in this one; pass project_root (skills are discovered "
+            "there) instead of registry, or use the threads or in_process executor"
+        )
+    return None
 
 
 def merged_run_config(
@@ -177,8 +201,7 @@ def in_process_execution(previous: Any) -> dict[str, Any]:
     A resume runs in the calling process, so a parent launched with the
     multiprocess executor (the default of launched runs) resumes on threads.
     """
-    choice = previous.get("config") if isinstance(previous, Mapping) else None
-    if isinstance(choice, Mapping) and set(choice) & {"threads", "in_process"}:
+    if runs_in_this_process(previous):
         return copy.deepcopy(dict(previous))
     return copy.deepcopy(THREADS_EXECUTION)
 

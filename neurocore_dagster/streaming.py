@@ -25,13 +25,18 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.executor import THREADS_EXECUTION, check_execution_config
+from neurocore_dagster.dagster_layer.executor import THREADS_EXECUTION
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
 from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.translator import STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.runs import merged_run_config, resolve_instance, run_failure_message
+from neurocore_dagster.runs import (
+    job_for_execution,
+    merged_run_config,
+    resolve_instance,
+    run_failure_message,
+)
 from neurocore_dagster.runtime.report import parse_visit
 from neurocore_dagster.skills.registry import SkillRegistry
 
@@ -247,7 +252,7 @@ class _Launch:
         blueprint: Blueprint,
         registry: SkillRegistry | None,
         project_root: str | Path | None,
-        job: dg.JobDefinition,
+        job: dg.JobDefinition | None,
         config: Mapping[str, Any],
         instance: dg.DagsterInstance,
     ) -> None:
@@ -303,10 +308,10 @@ def launch_run(
     job = build_job(blueprint, registry, project_root=project_root)
     config = merged_run_config(job, initial_data, run_config)
     config.setdefault("execution", copy.deepcopy(THREADS_EXECUTION))
-    check_execution_config(config["execution"])
+    built = job_for_execution(job, registry, config["execution"])
     dg.validate_run_config(job, config)
     target = resolve_instance(instance, project_root)
-    return _Launch(blueprint, registry, project_root, job, config, target), target
+    return _Launch(blueprint, registry, project_root, built, config, target), target
 
 
 def iter_blueprint_events(

@@ -7,6 +7,7 @@ most branches a shared counter ever saw running at once.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -25,15 +26,18 @@ from skills_lib import registry as base_registry
 from neurocore_dagster import (
     Blueprint,
     BlueprintTranslator,
+    ExecutionError,
     Skill,
     SkillMeta,
     SkillRegistry,
     build_job,
     execute_blueprint,
+    load_blueprint,
     resume_blueprint,
     run_config,
     threads_executor,
 )
+from neurocore_dagster.dagster_layer.executor import STEP_BLUEPRINT_ENV
 from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.plan.model import PlanOp
 
@@ -339,3 +343,34 @@ def test_interrupt_lets_running_steps_finish_and_starts_no_more(tmp_path: Path) 
     assert resumed.status == "completed", resumed.error
     assert set(_step_events(instance, resumed.run_id)) == {"join"}
     assert resumed.context.get("joined") == 1
+
+
+MULTIPROCESS = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
+
+
+def test_execute_blueprint_can_use_step_processes(instance: dg.DagsterInstance) -> None:
+    """multiprocess from Python: steps rebuild the job from project_root, the hint is unset."""
+    root = Path(__file__).resolve().parent.parent
+    blueprint = load_blueprint(root / "blueprints" / "greet.yaml")
+    run = execute_blueprint(
+        blueprint, project_root=root, instance=instance, run_config=MULTIPROCESS
+    )
+    assert run.status == "completed", run.error
+    pids = {
+        record.event_log_entry.dagster_event.pid
+        for record in instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.STEP_START
+        ).records
+    }
+    assert pids and os.getpid() not in pids
+    assert STEP_BLUEPRINT_ENV not in os.environ
+
+
+def test_multiprocess_with_an_in_memory_registry_is_refused_before_a_run(tmp_path: Path) -> None:
+    blueprint = fork_join("memory", "trace", {}, 2)
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        with pytest.raises(ExecutionError, match="cannot use a skill registry built in this one"):
+            execute_blueprint(
+                blueprint, base_registry(), instance=instance, run_config=MULTIPROCESS
+            )
+        assert instance.get_runs() == []

@@ -43,9 +43,19 @@ class _ScopedExecutor(dg.Executor):
         return self._inner.retries
 
     def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
-        if self._blueprint_path:
-            os.environ[STEP_BLUEPRINT_ENV] = self._blueprint_path
-        yield from self._inner.execute(plan_context, execution_plan)
+        """Set the hint for this run's step processes only, restoring what was there."""
+        if not self._blueprint_path:
+            yield from self._inner.execute(plan_context, execution_plan)
+            return
+        previous = os.environ.get(STEP_BLUEPRINT_ENV)
+        os.environ[STEP_BLUEPRINT_ENV] = self._blueprint_path
+        try:
+            yield from self._inner.execute(plan_context, execution_plan)
+        finally:
+            if previous is None:
+                os.environ.pop(STEP_BLUEPRINT_ENV, None)
+            else:
+                os.environ[STEP_BLUEPRINT_ENV] = previous
 
 
 def check_execution_config(execution: Any) -> None:
@@ -58,6 +68,12 @@ def check_execution_config(execution: Any) -> None:
     threads = choice.get("threads") if isinstance(choice, dict) else None
     if isinstance(threads, dict) and "max_concurrent" in threads:
         check_max_concurrent(threads["max_concurrent"])
+
+
+def runs_in_this_process(execution: Any) -> bool:
+    """Whether the ``execution`` section keeps every step in the run's process."""
+    choice = execution.get("config") if isinstance(execution, dict) else None
+    return isinstance(choice, dict) and bool(set(choice) & {"threads", "in_process"})
 
 
 def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
