@@ -15,6 +15,8 @@ from flowengine import FlowContext
 from neurocore_dagster import (
     Blueprint,
     BlueprintError,
+    BlueprintTranslator,
+    ExecutionError,
     Skill,
     SkillMeta,
     SkillRegistry,
@@ -135,6 +137,28 @@ def test_four_layers_merge_field_by_field(tmp_path: Path, instance: Any) -> None
         "c": "override",
         "d": "run",
     }
+
+
+class PrefixedKeys(BlueprintTranslator):
+    def get_resource_key(self, component: str) -> str:
+        return f"component_{component}"
+
+
+def test_run_config_uses_the_translators_resource_keys(instance: Any) -> None:
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "prefixed",
+            "components": [{"name": "c", "type": "layered", "config": {"a": "blueprint"}}],
+            "flow": {"steps": [{"component": "c"}]},
+        }
+    )
+    job = build_job(blueprint, _registry(), translator=PrefixedKeys())
+    config = run_config(job, resources={"c": {"a": "run"}})
+    assert config["resources"]["component_c"] == {"config": {"a": "run"}}
+    result = job.execute_in_process(run_config=config, instance=instance)
+    assert final_context(result).get("seen").to_dict()["a"] == "run"
+    with pytest.raises(ExecutionError, match="no component 'component_c'; components: c"):
+        run_config(job, resources={"component_c": {"a": "run"}})
 
 
 def test_unknown_override_component_is_refused(tmp_path: Path) -> None:

@@ -47,6 +47,8 @@ from neurocore_dagster.skills.registry import SkillRegistry
 BLUEPRINT_METADATA = "neurocore/blueprint"
 PLAN_METADATA = "neurocore/plan"
 SOURCE_METADATA = "neurocore/source"
+RESOURCES_METADATA = "neurocore/resources"
+"""Component name -> resource key, as the translator chose them (``run_config`` reads it)."""
 RESERVED_RESOURCE_KEYS = (RUN_RESOURCE_KEY, "io_manager", LLM_RESOURCE_KEY)
 
 
@@ -109,7 +111,7 @@ def job_for_project(
             "neurocore/blueprint_version": blueprint.version,
             "neurocore/flow_type": blueprint.flow.type,
         },
-        metadata=_job_metadata(blueprint, plan, rendered),
+        metadata=_job_metadata(blueprint, plan, rendered, keys),
     )
 
 
@@ -254,7 +256,10 @@ def _dependencies(plan: ExecutionPlan, rendered: Mapping[str, RenderedOp]) -> di
 
 
 def _job_metadata(
-    blueprint: Blueprint, plan: ExecutionPlan, rendered: Mapping[str, RenderedOp]
+    blueprint: Blueprint,
+    plan: ExecutionPlan,
+    rendered: Mapping[str, RenderedOp],
+    resource_keys: Mapping[str, str],
 ) -> dict[str, Any]:
     ops = {
         r.spec.name: {
@@ -270,6 +275,7 @@ def _job_metadata(
     metadata: dict[str, Any] = {
         BLUEPRINT_METADATA: dg.MetadataValue.json(json.loads(blueprint.model_dump_json())),
         PLAN_METADATA: dg.MetadataValue.json({"ops": ops}),
+        RESOURCES_METADATA: dg.MetadataValue.json(dict(resource_keys)),
     }
     if blueprint.source.path:
         metadata[SOURCE_METADATA] = dg.MetadataValue.path(blueprint.source.path)

@@ -7,9 +7,8 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.job import BLUEPRINT_METADATA
+from neurocore_dagster.dagster_layer.job import RESOURCES_METADATA
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
-from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
 
 
@@ -35,14 +34,9 @@ def run_config(
 
 
 def _component_resource_keys(job: dg.JobDefinition) -> dict[str, str]:
-    blueprint = _job_blueprint(job.metadata)
-    names = {c["name"] for c in blueprint["components"]}
-    by_default = {name: BlueprintTranslator().get_resource_key(name) for name in names}
-    return {name: key for name, key in by_default.items() if key in job.resource_defs}
-
-
-def _job_blueprint(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    value = metadata.get(BLUEPRINT_METADATA)
+    """Component name -> resource key, as the job's translator chose them."""
+    value = job.metadata.get(RESOURCES_METADATA)
     if value is None:
-        raise ExecutionError("not a neurocore-dagster job: its metadata has no blueprint")
-    return value.value if hasattr(value, "value") else value
+        raise ExecutionError(f"job {job.name!r} is not a neurocore-dagster job")
+    keys = value.value if hasattr(value, "value") else value
+    return {str(name): str(key) for name, key in dict(keys).items()}
