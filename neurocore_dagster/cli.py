@@ -61,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data-file", help="JSON file with initial data")
     run.add_argument("--stream", action="store_true", help="show live progress of the run")
     run.add_argument("--json", action="store_true", help="with --stream: one JSON event per line")
+    run.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="threads",
+        help="threads: ready steps at once in this process (default); in_process: one at "
+        "a time; multiprocess: a process per step, for CPU-bound skills",
+    )
+    run.add_argument(
+        "--max-concurrent",
+        type=_positive_int,
+        default=None,
+        help="most steps running at once (threads and multiprocess)",
+    )
     run.set_defaults(handler=_run)
     from neurocore_dagster.cli_project import add_project_commands
     from neurocore_dagster.cli_runs import add_runs_commands
@@ -90,13 +103,41 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     data = _initial_data(args)
     blueprint = load_blueprint(args.blueprint)
+    config = _execution_config(args)
     if args.stream:
         from neurocore_dagster.cli_stream import stream_run
 
-        return stream_run(blueprint, args.project, data, as_json=args.json)
+        return stream_run(blueprint, args.project, data, as_json=args.json, run_config=config)
     from neurocore_dagster.cli_runs import print_outcome
 
-    return print_outcome(execute_blueprint(blueprint, project_root=args.project, initial_data=data))
+    return print_outcome(
+        execute_blueprint(
+            blueprint, project_root=args.project, initial_data=data, run_config=config
+        )
+    )
+
+
+EXECUTORS = ("threads", "in_process", "multiprocess")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _execution_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The run config ``execution`` section the --executor and --max-concurrent flags ask for."""
+    settings: dict[str, Any] = {}
+    if args.max_concurrent is not None:
+        if args.executor == "in_process":
+            raise UsageError("--max-concurrent does not apply to --executor in_process")
+        settings["max_concurrent"] = args.max_concurrent
+    return {"execution": {"config": {args.executor: settings}}}
 
 
 def _initial_data(args: argparse.Namespace) -> dict[str, Any]:

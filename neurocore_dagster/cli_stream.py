@@ -30,9 +30,14 @@ def _render(events_for: Any, as_json: bool) -> int:
 
 
 def stream_run(
-    blueprint: Blueprint, project: str, data: Mapping[str, Any], *, as_json: bool
+    blueprint: Blueprint,
+    project: str,
+    data: Mapping[str, Any],
+    *,
+    as_json: bool,
+    run_config: Mapping[str, Any] | None = None,
 ) -> int:
-    launch, instance = launch_run(blueprint, None, data, None, project, None)
+    launch, instance = launch_run(blueprint, None, data, None, project, run_config)
     return _render(
         lambda tick: follow_run(instance, launch.run_id, alive=launch.alive, on_idle=tick), as_json
     )

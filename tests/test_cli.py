@@ -214,3 +214,42 @@ def test_new_project_runs(
     assert code == 0 and _json_tail(out)["context"]["message"] == "Hello, Ada!"
     assert (target / ".dagster").is_dir()
     assert main(["new", str(target)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((), {"threads": {}}),
+        (("--max-concurrent", "3"), {"threads": {"max_concurrent": 3}}),
+        (("--executor", "in_process"), {"in_process": {}}),
+        (
+            ("--executor", "multiprocess", "--max-concurrent", "2"),
+            {"multiprocess": {"max_concurrent": 2}},
+        ),
+    ],
+)
+def test_run_picks_the_executor(
+    project: Path, capsys: pytest.CaptureFixture[str], flags: tuple[str, ...], expected: dict
+) -> None:
+    import dagster as dg
+
+    code, out, err = _run(
+        project, capsys, "run", str(project / "blueprints" / "greet.yaml"), *flags
+    )
+    assert code == 0, err
+    run_id = _json_tail(out)["run_id"]
+    run = dg.DagsterInstance.get().get_run_by_id(run_id)
+    assert run is not None and run.run_config["execution"] == {"config": expected}
+
+
+def test_run_refuses_meaningless_executor_flags(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blueprint = str(project / "blueprints" / "greet.yaml")
+    code, _, err = _run(
+        project, capsys, "run", blueprint, "--executor", "in_process", "--max-concurrent", "2"
+    )
+    assert code == 2 and "--max-concurrent does not apply to --executor in_process" in err
+    with pytest.raises(SystemExit):
+        _run(project, capsys, "run", blueprint, "--max-concurrent", "0")
+    assert "expected a whole number of at least 1, got '0'" in capsys.readouterr().err
