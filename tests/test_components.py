@@ -23,7 +23,12 @@ import pytest
 import yaml
 from dagster.components.testing import DefsFolderSandbox, create_defs_folder_sandbox
 
-from neurocore_dagster import BlueprintsComponent, build_definitions, final_context
+from neurocore_dagster import (
+    BlueprintsComponent,
+    build_definitions,
+    final_context,
+    threads_executor,
+)
 from neurocore_dagster.dagster_layer.component import VALIDATION_ENV_VAR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +152,16 @@ def test_celery_executor_override(sandbox: DefsFolderSandbox) -> None:
     _write_defs(folder, {"strict": True, "overrides": {"greet-flow": {"executor": "celery"}}})
     job = _build(sandbox, folder).resolve_job_def("greet_flow")
     assert job.executor_def is celery_executor
+
+
+def test_threads_executor_override(sandbox: DefsFolderSandbox) -> None:
+    """``executor: threads`` makes the threads executor the job's own (UI launches use it)."""
+    folder = sandbox.defs_folder_path / "examples"
+    folder.mkdir()
+    _copy_example_project(folder)
+    _write_defs(folder, {"strict": True, "overrides": {"greet-flow": {"executor": "threads"}}})
+    job = _build(sandbox, folder).resolve_job_def("greet_flow")
+    assert job.executor_def is threads_executor
 
 
 def test_package_tags_are_refused(sandbox: DefsFolderSandbox) -> None:

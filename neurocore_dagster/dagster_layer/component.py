@@ -26,6 +26,7 @@ from pydantic import Field, field_validator
 
 from neurocore_dagster.dagster_layer.component_scaffold import BlueprintsScaffolder
 from neurocore_dagster.dagster_layer.definitions import project_definitions
+from neurocore_dagster.dagster_layer.threaded_executor import threads_executor
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
 from neurocore_dagster.errors import BlueprintError, issue
 from neurocore_dagster.plan.model import ExecutionPlan
@@ -39,6 +40,7 @@ PACKAGE_TAG_PREFIX = "neurocore/"
 EXECUTORS: Mapping[str, dg.ExecutorDefinition] = {
     "in_process": dg.in_process_executor,
     "multiprocess": dg.multiprocess_executor,
+    "threads": threads_executor,
 }
 CELERY_EXECUTOR = "celery"
 """dagster-celery's ``celery_executor``; imported only when a ``defs.yaml`` names it."""
@@ -60,9 +62,10 @@ class BlueprintOverrides(dg.Resolvable, dg.Model):
         default_factory=dict,
         description="Job tags (tags under neurocore/ belong to the package and are refused).",
     )
-    executor: Literal["in_process", "multiprocess", "celery"] | None = Field(
+    executor: Literal["in_process", "multiprocess", "threads", "celery"] | None = Field(
         default=None,
         description="The job's executor; default: the package's, as build_definitions gives. "
+        "threads: ready steps at once in threads of the run's process. "
         "celery: dagster-celery's, which needs neurocore-dagster[celery] and the broker in "
         "run config (execution.config.broker).",
     )

@@ -27,7 +27,7 @@ attributes:
   # overrides:                       # per blueprint name
   #   hello:
   #     tags: {{team: data}}
-  #     executor: in_process       # or multiprocess, celery
+  #     executor: in_process       # or multiprocess, threads, celery
   #     config: {{greeter: {{greeting: Hi}}}}
 """
 
