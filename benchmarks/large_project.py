@@ -1,0 +1,327 @@
+"""large_project: a project of 1,000 blueprints, loaded cold, reloaded, and served by Dagster.
+
+The project mixes what real projects hold: sequential flows (some steps with a
+condition), conditional flows and graphs (a fork into chains and a join, some
+edges with a condition), 5 to 20 steps or nodes each, every 20th blueprint with
+a schedule; one configured ``bench_step`` component per step or node.
+
+Measured, each in a fresh Python process, as a code server would load the project:
+
+* **cold**: ``build_definitions`` with an empty parse cache, resolved into a
+  repository as Dagster does; the process's peak memory (max RSS);
+* **warm**: the same again, nothing changed (every blueprint read from the cache);
+* **reload**: one blueprint file changed, then the same again (one parsed);
+* **webserver**: a real ``dagster-webserver -f definitions.py`` on 127.0.0.1
+  (which starts its own code server process): seconds from its start until
+  GraphQL lists every job, then seconds for a ``reloadRepositoryLocation`` after
+  one more blueprint changed.
+
+Dagster 1.13 gives a local code server 180 s to start
+(``code_servers.local_startup_timeout`` in ``dagster.yaml``), 60 s for each
+ordinary gRPC call (``DAGSTER_GRPC_TIMEOUT_SECONDS``) and 180 s to send the
+repository's snapshot (``DAGSTER_REPOSITORY_GRPC_TIMEOUT_SECONDS``). The result
+lines compare the webserver load and the reload with those 180 s. Scripts report;
+they never fail on a figure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import common
+
+STARTUP_TIMEOUT_S = 180.0
+"""Dagster 1.13's default ``code_servers.local_startup_timeout`` (and repository gRPC timeout)."""
+TARGET = 1.0
+LOCATION = "definitions.py"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    blueprints: int
+    webserver: bool
+
+
+FULL = Sizes(blueprints=1000, webserver=True)
+QUICK = Sizes(blueprints=20, webserver=True)
+
+
+# --- the project ---------------------------------------------------------------------
+
+
+def project_blueprints(count: int, seed: int = 6) -> list[dict[str, Any]]:
+    """``count`` blueprints: 40% sequential, 20% conditional, 40% graph, 5 to 20 units."""
+    rng = random.Random(seed)
+    documents = []
+    for index in range(count):
+        name = f"flow-{index:04d}"
+        size = rng.randint(5, 20)
+        kind = index % 5
+        if kind in (0, 1):
+            document = sequential_blueprint(name, size, rng)
+        elif kind == 2:
+            document = conditional_blueprint(name, min(size, 8), rng)
+        else:
+            document = graph_blueprint(name, size, rng)
+        if index % 20 == 0:
+            document["triggers"] = [{"schedule": {"cron": f"{index % 60} 6 * * *"}}]
+        documents.append(document)
+    return documents
+
+
+def _components(prefix: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {"name": f"{prefix}{i:02d}", "type": "bench_step", "config": {"key": f"k{i}", "value": i}}
+        for i in range(count)
+    ]
+
+
+def sequential_blueprint(name: str, steps: int, rng: random.Random) -> dict[str, Any]:
+    components = _components("s", steps)
+    flow_steps: list[dict[str, Any]] = []
+    for i, component in enumerate(components):
+        step: dict[str, Any] = {"component": component["name"]}
+        if i > 0 and rng.random() < 0.25:
+            step["condition"] = f"context.data.k{i - 1} >= {rng.randint(0, i)}"
+        flow_steps.append(step)
+    return {
+        "name": name,
+        "version": "1.0",
+        "description": f"{steps} sequential steps.",
+        "inputs": {"ticket": {"type": "string", "default": "hello"}},
+        "components": components,
+        "flow": {"type": "sequential", "steps": flow_steps},
+    }
+
+
+def conditional_blueprint(name: str, steps: int, rng: random.Random) -> dict[str, Any]:
+    components = _components("c", steps)
+    flow_steps = [
+        {"component": c["name"], "condition": f"context.data.priority <= {i + rng.randint(0, 2)}"}
+        for i, c in enumerate(components[:-1])
+    ]
+    flow_steps.append({"component": components[-1]["name"]})
+    return {
+        "name": name,
+        "version": "1.0",
+        "description": "First matching step wins.",
+        "inputs": {"priority": {"type": "integer", "default": 3}},
+        "components": components,
+        "flow": {"type": "conditional", "steps": flow_steps},
+    }
+
+
+def graph_blueprint(name: str, nodes: int, rng: random.Random) -> dict[str, Any]:
+    document = common.graph_blueprint(name, nodes, width=rng.randint(1, 3))
+    for edge in document["flow"]["edges"]:
+        if rng.random() < 0.15:
+            edge["condition"] = f"context.data.k_{edge['source']} >= 0"
+    return document
+
+
+def change_one(project: Path, index: int) -> Path:
+    """Rewrite one blueprint file with a new description (a real edit, new content)."""
+    path = sorted((project / "blueprints").glob("*.yaml"))[index]
+    text = path.read_text()
+    path.write_text(text.replace("description: ", f"description: edited {time.time_ns()} ", 1))
+    return path
+
+
+# --- building in a fresh process -----------------------------------------------------
+
+_BUILD = """
+import json, resource, sys, time
+started = time.perf_counter()
+import dagster
+from neurocore_dagster import build_definitions
+imported = time.perf_counter()
+defs = build_definitions(sys.argv[1])
+jobs = defs.get_repository_def().get_all_jobs()
+built = time.perf_counter()
+print(json.dumps({
+    "import_s": imported - started,
+    "build_s": built - imported,
+    "jobs": len(jobs),
+    "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    import_s: float
+    build_s: float
+    jobs: int
+    max_rss_mib: float
+
+
+def build_in_process(project: Path, env: Mapping[str, str] | None = None) -> BuildRun:
+    """``build_definitions`` of ``project`` in a fresh interpreter; its figures."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _BUILD, str(project)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return BuildRun(**json.loads(completed.stdout.strip().splitlines()[-1]))
+
+
+def note_build(label: str, run: BuildRun) -> None:
+    common.note(
+        f"{label}: build {run.build_s:.2f} s (+ imports {run.import_s:.2f} s), "
+        f"{run.jobs} jobs, max RSS {run.max_rss_mib:.0f} MiB"
+    )
+
+
+# --- a real webserver ------------------------------------------------------------------
+
+JOBS_QUERY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"
+RELOAD = """
+mutation($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) {
+    __typename
+    ... on WorkspaceLocationEntry {
+      locationOrLoadError { __typename ... on PythonError { message } }
+    }
+  }
+}"""
+
+
+class Webserver:
+    """``dagster-webserver -f definitions.py`` on a free port of 127.0.0.1."""
+
+    def __init__(self, project: Path, home: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / "webserver.log"
+        self.log = self.log_path.open("w")
+        command = [sys.executable, "-m", "dagster_webserver", "-f", str(project / LOCATION)]
+        self.process = subprocess.Popen(
+            [*command, "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=project,
+            env={**os.environ, "DAGSTER_HOME": str(home)},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(
+            self.url + "/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=STARTUP_TIMEOUT_S) as answer:
+            return json.loads(answer.read())["data"]
+
+    def job_count(self) -> int | None:
+        """Jobs GraphQL lists, or None while the server does not answer."""
+        if self.process.poll() is not None:
+            raise RuntimeError(self.log_path.read_text()[-3000:])
+        try:
+            data = self.graphql(JOBS_QUERY)
+        except OSError:
+            return None
+        nodes = (data.get("repositoriesOrError") or {}).get("nodes") or []
+        return sum(len(node["jobs"]) for node in nodes)
+
+    def wait_for_jobs(self, count: int, timeout_s: float) -> float:
+        """Seconds from now until GraphQL lists ``count`` jobs."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout_s:
+            if (self.job_count() or 0) >= count:
+                return time.perf_counter() - started
+            time.sleep(0.5)
+        raise RuntimeError(f"the webserver did not list {count} jobs in {timeout_s:.0f} s")
+
+    def reload(self) -> float:
+        """Seconds for GraphQL's ``reloadRepositoryLocation`` (it returns once reloaded)."""
+        started = time.perf_counter()
+        data = self.graphql(RELOAD, {"name": LOCATION})
+        elapsed = time.perf_counter() - started
+        entry = data["reloadRepositoryLocation"]
+        loaded = (entry.get("locationOrLoadError") or {}).get("__typename")
+        if loaded != "RepositoryLocation":
+            raise RuntimeError(f"reload failed: {entry}")
+        return elapsed
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@dataclass(frozen=True)
+class WebserverRun:
+    load_s: float
+    reload_s: float
+
+
+def webserver_run(project: Path, jobs: int) -> WebserverRun:
+    with common.temp_home() as home:
+        server = Webserver(project, home)
+        try:
+            started = time.perf_counter()
+            server.wait_for_jobs(jobs, timeout_s=2 * STARTUP_TIMEOUT_S)
+            load_s = time.perf_counter() - started
+            change_one(project, 1)
+            reload_s = server.reload()
+        finally:
+            server.stop()
+    return WebserverRun(load_s, reload_s)
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = common.parse_args(__doc__, argv)
+    sizes = QUICK if args.quick else FULL
+    common.header("large_project", {"blueprints": sizes.blueprints})
+    documents = project_blueprints(sizes.blueprints)
+    with common.temp_dir("large") as root:
+        project = common.write_project(root / "project", documents, definitions=True)
+        jobs = len(documents)
+        cold = build_in_process(project)
+        note_build("cold", cold)
+        warm = build_in_process(project)
+        note_build("warm (nothing changed)", warm)
+        change_one(project, 0)
+        reload = build_in_process(project)
+        note_build("after one blueprint changed", reload)
+        if sizes.webserver:
+            served = webserver_run(project, jobs)
+            common.note(
+                f"webserver: {served.load_s:.1f} s from start to {jobs} jobs listed; "
+                f"reloadRepositoryLocation after one change {served.reload_s:.1f} s"
+            )
+            common.report(
+                common.Comparison("large_webserver_load", served.load_s, STARTUP_TIMEOUT_S, TARGET)
+            )
+            common.report(
+                common.Comparison(
+                    "large_webserver_reload", served.reload_s, STARTUP_TIMEOUT_S, TARGET
+                )
+            )
+    common.report(common.Comparison("large_reload", reload.build_s, cold.build_s, TARGET))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
