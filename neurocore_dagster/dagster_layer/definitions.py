@@ -134,6 +134,7 @@ def _definitions(
 ) -> dg.Definitions:
     """Every blueprint file's job and triggers; a broken one as a placeholder job (or raised)."""
     loaded: dict[str, _Loaded] = {}
+    by_job_name: dict[str, _Loaded] = {}
     broken: dict[str, BlueprintError] = {}
     for path in blueprint_files(project):
         shown = display_path(project, path, display_root)
@@ -145,7 +146,7 @@ def _definitions(
         except BlueprintError as error:
             broken[shown] = error
             continue
-        clash = next((item for item in loaded.values() if item.job.name == job.name), None)
+        clash = by_job_name.get(job.name)
         if clash is not None:
             broken[shown] = BlueprintError(
                 [
@@ -162,7 +163,7 @@ def _definitions(
                 ]
             )
             continue
-        loaded[shown] = _Loaded(blueprint, job, shown)
+        loaded[shown] = by_job_name[job.name] = _Loaded(blueprint, job, shown)
     triggers = _triggers(loaded, broken, project)
     for name in sorted(overrides):
         broken["<config_overrides>"] = BlueprintError(
