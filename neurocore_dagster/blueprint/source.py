@@ -83,14 +83,22 @@ def read_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
     file that grows after the size check cannot make the read unbounded.
     """
     shown = display or str(path)
-    raw = _read_bounded(path, shown)
-    text = _decode(raw, shown)
-    document = parse_yaml(text, shown)
+    return located(parse_bytes(read_bounded(path, shown), shown), path, shown)
+
+
+def parse_bytes(raw: bytes, shown: str) -> YamlDocument:
+    """Decode (UTF-8 only) and parse a file's bytes; every failure is a located error."""
+    return parse_yaml(_decode(raw, shown), shown)
+
+
+def located(document: YamlDocument, path: Path, shown: str) -> YamlDocument:
+    """``document`` as read from ``path``, named ``shown`` in errors."""
     source = SourceMap(file=shown, lines=document.source.lines, path=str(path.resolve()))
     return YamlDocument(data=document.data, source=source)
 
 
-def _read_bounded(path: Path, shown: str) -> bytes:
+def read_bounded(path: Path, shown: str) -> bytes:
+    """A regular file's bytes, at most :data:`MAX_FILE_BYTES`; else a located error."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):

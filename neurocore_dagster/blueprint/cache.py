@@ -1,0 +1,271 @@
+"""An on-disk cache of parsed blueprint files: a reload parses only the files that changed.
+
+Parsing YAML with line numbers and the safety checks is most of the cost of
+reading a blueprint; validating the parsed data is cheap. So an entry holds only
+what parsing a file's bytes produced (the plain data and the line of every key),
+never a validated model. A cached document is validated, compiled and checked
+against the skills and ``neurocore.yaml`` exactly like a freshly parsed one, so no
+change to a skill or to the project's config can be hidden by the cache, and
+every error is the one a fresh parse gives.
+
+Rules:
+
+* **Key**: SHA-256 of the file's bytes and of the parser's fingerprint (the cache
+  format, the package version, the parser's own source, PyYAML's version and
+  whether it uses libyaml). The same bytes read by the same parser give the same
+  document, so an entry cannot be stale.
+* **What is stored**: documents that parsed without error and whose data JSON
+  holds exactly (string keys; strings, numbers, booleans, nulls, lists, mappings;
+  no node shared through YAML aliases). Anything else is parsed every time.
+* **Format**: JSON, never pickle, so reading the cache cannot run code. An entry
+  is written to a temporary file and renamed into place: a reader sees a whole
+  entry or none. An entry that cannot be read, or does not hold what its key
+  promises, is ignored, parsed again and rewritten.
+* **Where**: ``<project root>/.neurocore_cache/blueprints-<id>/``, one folder per
+  blueprints folder, which holds its own ``.gitignore`` (``*``) and
+  ``CACHEDIR.TAG``. ``NEUROCORE_DAGSTER_CACHE_DIR`` puts it under another folder;
+  ``NEUROCORE_DAGSTER_CACHE=0`` turns it off. Deleting it is always safe.
+* **Pruning**: a load of the whole project removes the entries it did not use
+  (files deleted or changed since), so the folder holds about one entry per file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from neurocore_dagster.blueprint import source as source_module
+from neurocore_dagster.blueprint.source import (
+    SourceMap,
+    YamlDocument,
+    located,
+    parse_bytes,
+    read_bounded,
+)
+from neurocore_dagster.errors import Loc
+
+log = logging.getLogger("neurocore_dagster")
+
+CACHE_FORMAT = 1
+CACHE_FOLDER = ".neurocore_cache"
+CACHE_ENV = "NEUROCORE_DAGSTER_CACHE"
+"""``0`` (or ``off``, ``false``, ``no``) turns the parse cache off."""
+CACHE_DIR_ENV = "NEUROCORE_DAGSTER_CACHE_DIR"
+"""A folder to hold the parse cache instead of ``<project root>/.neurocore_cache``."""
+_OFF = frozenset({"0", "off", "false", "no"})
+_SUFFIX = ".json"
+_GITIGNORE_TEXT = "# neurocore-dagster's parse cache (safe to delete)\n*\n"
+_TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# neurocore-dagster's parse cache (safe to delete); see https://bford.info/cachedir/\n"
+)
+
+
+@dataclass
+class CacheStats:
+    """What one load did: entries used, files parsed (broken ones included), entries found
+    unusable (and so parsed again), entries written."""
+
+    hits: int = 0
+    parsed: int = 0
+    rebuilt: int = 0
+    written: int = 0
+
+
+class ParseCache:
+    """Parsed blueprint documents on disk, keyed by content; see the module docstring."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.stats = CacheStats()
+        self._used: set[str] = set()
+        self._writable = True
+
+    @classmethod
+    def for_project(cls, root: Path, blueprints_dir: Path) -> ParseCache | None:
+        """The cache of a project's blueprints folder; None when ``NEUROCORE_DAGSTER_CACHE=0``."""
+        if os.environ.get(CACHE_ENV, "").strip().lower() in _OFF:
+            return None
+        custom = os.environ.get(CACHE_DIR_ENV, "").strip()
+        base = Path(custom) if custom else root / CACHE_FOLDER
+        place = str(blueprints_dir.resolve())
+        if custom:  # one folder may serve several projects
+            place = f"{root.resolve()}\0{place}"
+        folder_id = hashlib.sha256(place.encode()).hexdigest()[:12]
+        return cls(base / f"blueprints-{folder_id}")
+
+    def read(self, path: Path, display: str | None = None) -> YamlDocument:
+        """:func:`~neurocore_dagster.blueprint.source.read_yaml_file`, parsing only on a miss."""
+        shown = display or str(path)
+        raw = read_bounded(path, shown)
+        key = hashlib.sha256(_fingerprint() + raw).hexdigest()
+        document = self._load(key)
+        if document is None:
+            self.stats.parsed += 1
+            document = parse_bytes(raw, shown)
+            self._store(key, document)
+        else:
+            self.stats.hits += 1
+        self._used.add(key)
+        return located(document, path, shown)
+
+    def prune(self) -> int:
+        """Remove every entry this cache neither read nor wrote; the number removed.
+
+        Call it only after reading every blueprint file of the folder it serves.
+        """
+        removed = 0
+        try:
+            entries = list(self.folder.glob(f"*{_SUFFIX}"))
+        except OSError as exc:
+            log.debug("parse cache %s not pruned: %s", self.folder, exc)
+            return 0
+        for entry in entries:
+            if entry.name.removesuffix(_SUFFIX) in self._used:
+                continue
+            try:
+                entry.unlink()
+                removed += 1
+            except OSError as exc:
+                log.debug("parse cache entry %s not removed: %s", entry, exc)
+        return removed
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / f"{key}{_SUFFIX}"
+
+    def _load(self, key: str) -> YamlDocument | None:
+        path = self._entry(key)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            log.debug("parse cache entry %s unreadable (%s); parsing again", path, exc)
+            self.stats.rebuilt += 1
+            return None
+        document = _decode_entry(text, key)
+        if document is None:
+            log.debug("parse cache entry %s is not a valid entry; parsing again", path)
+            self.stats.rebuilt += 1
+        return document
+
+    def _store(self, key: str, document: YamlDocument) -> None:
+        if not self._writable or not _json_exact(document.data, set()):
+            return
+        entry = {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "data": document.data,
+            "locs": list(document.source.lines),
+            "lines": list(document.source.lines.values()),
+        }
+        try:
+            self._prepare_folder()
+            _write_atomically(self._entry(key), json.dumps(entry, separators=(",", ":")))
+        except OSError as exc:
+            self._writable = False
+            log.warning(
+                "blueprint parse cache %s is not writable (%s); every load parses every "
+                "file. Set %s to a writable folder, or %s=0 to turn the cache off.",
+                self.folder,
+                exc,
+                CACHE_DIR_ENV,
+                CACHE_ENV,
+            )
+            return
+        self.stats.written += 1
+
+    def _prepare_folder(self) -> None:
+        """Create the folder; the default one is marked as a cache git and backups leave out."""
+        if self.folder.is_dir():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        top = self.folder.parent
+        if top.name != CACHE_FOLDER:  # a folder the user named: add nothing to it
+            return
+        for name, text in ((".gitignore", _GITIGNORE_TEXT), ("CACHEDIR.TAG", _TAG_TEXT)):
+            if not (top / name).exists():
+                _write_atomically(top / name, text)
+
+
+def _decode_entry(text: str, key: str) -> YamlDocument | None:
+    """The document an entry holds, or None unless it is a whole entry for ``key``.
+
+    Only the shape is checked: the data is validated as any parsed document is,
+    and the lines only place error messages.
+    """
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return None
+    if (
+        not isinstance(entry, dict)
+        or entry.get("format") != CACHE_FORMAT
+        or entry.get("key") != key
+        or "data" not in entry
+    ):
+        return None
+    locs, numbers = entry.get("locs"), entry.get("lines")
+    if not (isinstance(locs, list) and isinstance(numbers, list) and len(locs) == len(numbers)):
+        return None
+    if not all(type(n) is int for n in numbers):
+        return None
+    try:
+        lines: dict[Loc, int] = dict(zip(map(tuple, locs), numbers, strict=True))
+    except TypeError:  # a loc that is not a list of keys
+        return None
+    return YamlDocument(data=entry["data"], source=SourceMap(lines=lines))
+
+
+def _json_exact(value: Any, containers: set[int]) -> bool:
+    """Whether JSON gives ``value`` back equal and of the same types (no shared containers)."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return True
+    if kind not in (list, dict) or id(value) in containers:
+        return False
+    containers.add(id(value))
+    if kind is list:
+        return all(_json_exact(item, containers) for item in value)
+    return all(type(k) is str and _json_exact(v, containers) for k, v in value.items())
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would lock out other users of the project
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)  # gone after the rename; left by a failure
+
+
+@functools.cache
+def _fingerprint() -> bytes:
+    """What, besides a file's bytes, decides what parsing it gives."""
+    try:
+        version = metadata.version("neurocore-dagster")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    parser = Path(source_module.__file__).read_bytes()
+    parts = [
+        f"format {CACHE_FORMAT}",
+        f"package {version}",
+        f"parser {hashlib.sha256(parser).hexdigest()}",
+        f"pyyaml {yaml.__version__} libyaml {getattr(yaml, '__with_libyaml__', False)}",
+        f"python {sys.version_info[0]}.{sys.version_info[1]}",
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).digest()
