@@ -128,6 +128,20 @@ def test_an_entry_serves_only_the_same_bytes(tmp_path: Path) -> None:
     assert changed.components[0].config == {"by": 2}
 
 
+def test_an_entry_serves_only_the_same_parser(tmp_path: Path) -> None:
+    """Another parser (package version, parser source, PyYAML) never reads this one's entries."""
+    path = tmp_path / "a.yaml"
+    path.write_text(blueprint_text("same"))
+    folder = tmp_path / "cache"
+    ParseCache(folder, b"parser one").read(path)
+    other = ParseCache(folder, b"parser two")
+    other.read(path)
+    again = ParseCache(folder, b"parser one")
+    again.read(path)
+    assert (other.stats.hits, other.stats.parsed) == (0, 1)
+    assert (again.stats.hits, again.stats.parsed) == (1, 0)
+
+
 class StrictIncr(Skill):
     """``incr`` after an upgrade: ``by`` must now be a string."""
 

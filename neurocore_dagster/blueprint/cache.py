@@ -86,8 +86,9 @@ class CacheStats:
 class ParseCache:
     """Parsed blueprint documents on disk, keyed by content; see the module docstring."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, fingerprint: bytes) -> None:
         self.folder = folder
+        self.fingerprint = fingerprint
         self.stats = CacheStats()
         self._used: set[str] = set()
         self._writable = True
@@ -97,19 +98,24 @@ class ParseCache:
         """The cache of a project's blueprints folder; None when ``NEUROCORE_DAGSTER_CACHE=0``."""
         if os.environ.get(CACHE_ENV, "").strip().lower() in _OFF:
             return None
+        try:
+            fingerprint = _fingerprint()
+        except OSError as exc:  # the parser's source is not a readable file
+            log.warning("blueprint parse cache off: cannot fingerprint the parser (%s)", exc)
+            return None
         custom = os.environ.get(CACHE_DIR_ENV, "").strip()
         base = Path(custom) if custom else root / CACHE_FOLDER
         place = str(blueprints_dir.resolve())
         if custom:  # one folder may serve several projects
             place = f"{root.resolve()}\0{place}"
         folder_id = hashlib.sha256(place.encode()).hexdigest()[:12]
-        return cls(base / f"blueprints-{folder_id}")
+        return cls(base / f"blueprints-{folder_id}", fingerprint)
 
     def read(self, path: Path, display: str | None = None) -> YamlDocument:
         """:func:`~neurocore_dagster.blueprint.source.read_yaml_file`, parsing only on a miss."""
         shown = display or str(path)
         raw = read_bounded(path, shown)
-        key = hashlib.sha256(_fingerprint() + raw).hexdigest()
+        key = hashlib.sha256(self.fingerprint + raw).hexdigest()
         document = self._load(key)
         if document is None:
             self.stats.parsed += 1
