@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -267,7 +268,7 @@ def _job_metadata(
         for r in [rendered[op.key]]
     }
     metadata: dict[str, Any] = {
-        BLUEPRINT_METADATA: dg.MetadataValue.json(blueprint.model_dump(mode="json")),
+        BLUEPRINT_METADATA: dg.MetadataValue.json(json.loads(blueprint.model_dump_json())),
         PLAN_METADATA: dg.MetadataValue.json({"ops": ops}),
     }
     if blueprint.source.path:
