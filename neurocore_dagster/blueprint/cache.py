@@ -2,18 +2,20 @@
 
 Parsing YAML with line numbers and the safety checks is most of the cost of
 reading a blueprint; validating the parsed data is cheap. So an entry holds only
-what parsing a file's bytes produced (the plain data and the line of every key),
-never a validated model. A cached document is validated, compiled and checked
-against the skills and ``neurocore.yaml`` exactly like a freshly parsed one, so no
-change to a skill or to the project's config can be hidden by the cache, and
-every error is the one a fresh parse gives.
+the plain data that parsing a file's bytes produced, never a validated model. A
+cached document is validated, compiled and checked against the skills and
+``neurocore.yaml`` exactly like a freshly parsed one, so no change to a skill or
+to the project's config can be hidden by the cache, and every error is the one a
+fresh parse gives: the lines that place an error message are found, when one
+needs them, by parsing the same bytes again.
 
 Rules:
 
 * **Key**: SHA-256 of the file's bytes and of the parser's fingerprint (the cache
   format, the package version, the parser's own source, PyYAML's version and
-  whether it uses libyaml). The same bytes read by the same parser give the same
-  document, so an entry cannot be stale.
+  whether it uses libyaml, Python's version and its limit on integer digits). The
+  same bytes read by the same parser give the same document, so an entry cannot be
+  stale.
 * **What is stored**: documents that parsed without error and whose data JSON
   holds exactly (string keys; strings, numbers, booleans, nulls, lists, mappings;
   no node shared through YAML aliases). Anything else is parsed every time.
@@ -38,6 +40,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -53,11 +56,11 @@ from neurocore_dagster.blueprint.source import (
     parse_bytes,
     read_bounded,
 )
-from neurocore_dagster.errors import Loc
+from neurocore_dagster.errors import BlueprintError, Loc
 
 log = logging.getLogger("neurocore_dagster")
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CACHE_FOLDER = ".neurocore_cache"
 CACHE_ENV = "NEUROCORE_DAGSTER_CACHE"
 """``0`` (or ``off``, ``false``, ``no``) turns the parse cache off."""
@@ -65,6 +68,7 @@ CACHE_DIR_ENV = "NEUROCORE_DAGSTER_CACHE_DIR"
 """A folder to hold the parse cache instead of ``<project root>/.neurocore_cache``."""
 _OFF = frozenset({"0", "off", "false", "no"})
 _SUFFIX = ".json"
+_NO_ENTRY: Any = object()
 _GITIGNORE_TEXT = "# neurocore-dagster's parse cache (safe to delete)\n*\n"
 _TAG_TEXT = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -116,14 +120,15 @@ class ParseCache:
         shown = display or str(path)
         raw = read_bounded(path, shown)
         key = hashlib.sha256(self.fingerprint + raw).hexdigest()
-        document = self._load(key)
-        if document is None:
+        self._used.add(key)
+        data = self._load(key)
+        if data is _NO_ENTRY:
             self.stats.parsed += 1
             document = parse_bytes(raw, shown)
             self._store(key, document)
         else:
             self.stats.hits += 1
-        self._used.add(key)
+            document = YamlDocument(data=data, source=SourceMap(lines=_LinesOnDemand(raw, shown)))
         return located(document, path, shown)
 
     def prune(self) -> int:
@@ -150,32 +155,27 @@ class ParseCache:
     def _entry(self, key: str) -> Path:
         return self.folder / f"{key}{_SUFFIX}"
 
-    def _load(self, key: str) -> YamlDocument | None:
+    def _load(self, key: str) -> Any:
+        """The data of the entry for ``key``, or ``_NO_ENTRY``."""
         path = self._entry(key)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return None
+            return _NO_ENTRY
         except (OSError, UnicodeDecodeError) as exc:
             log.debug("parse cache entry %s unreadable (%s); parsing again", path, exc)
             self.stats.rebuilt += 1
-            return None
-        document = _decode_entry(text, key)
-        if document is None:
+            return _NO_ENTRY
+        data = _decode_entry(text, key)
+        if data is _NO_ENTRY:
             log.debug("parse cache entry %s is not a valid entry; parsing again", path)
             self.stats.rebuilt += 1
-        return document
+        return data
 
     def _store(self, key: str, document: YamlDocument) -> None:
         if not self._writable or not _json_exact(document.data, set()):
             return
-        entry = {
-            "format": CACHE_FORMAT,
-            "key": key,
-            "data": document.data,
-            "locs": list(document.source.lines),
-            "lines": list(document.source.lines.values()),
-        }
+        entry = {"format": CACHE_FORMAT, "key": key, "data": document.data}
         try:
             self._prepare_folder()
             _write_atomically(self._entry(key), json.dumps(entry, separators=(",", ":")))
@@ -205,33 +205,57 @@ class ParseCache:
                 _write_atomically(top / name, text)
 
 
-def _decode_entry(text: str, key: str) -> YamlDocument | None:
-    """The document an entry holds, or None unless it is a whole entry for ``key``.
+def _decode_entry(text: str, key: str) -> Any:
+    """The data an entry holds, or ``_NO_ENTRY`` unless it is a whole entry for ``key``.
 
-    Only the shape is checked: the data is validated as any parsed document is,
-    and the lines only place error messages.
+    Only the shape is checked: the data is validated as any parsed document is.
     """
     try:
         entry = json.loads(text)
     except ValueError:
-        return None
+        return _NO_ENTRY
     if (
         not isinstance(entry, dict)
         or entry.get("format") != CACHE_FORMAT
         or entry.get("key") != key
         or "data" not in entry
     ):
-        return None
-    locs, numbers = entry.get("locs"), entry.get("lines")
-    if not (isinstance(locs, list) and isinstance(numbers, list) and len(locs) == len(numbers)):
-        return None
-    if not all(type(n) is int for n in numbers):
-        return None
-    try:
-        lines: dict[Loc, int] = dict(zip(map(tuple, locs), numbers, strict=True))
-    except TypeError:  # a loc that is not a list of keys
-        return None
-    return YamlDocument(data=entry["data"], source=SourceMap(lines=lines))
+        return _NO_ENTRY
+    return entry["data"]
+
+
+class _LinesOnDemand(Mapping[Loc, int]):
+    """The key lines of a document read from the cache, found when first asked for.
+
+    Lines only place error messages, and most documents have none, so an entry
+    holds the data alone. Asked for a line, this parses the very bytes the entry
+    was made from (kept until then), which gives the lines their first parse gave.
+    """
+
+    def __init__(self, raw: bytes, shown: str) -> None:
+        self._raw: bytes | None = raw
+        self._shown = shown
+        self._lines: Mapping[Loc, int] | None = None
+
+    def _found(self) -> Mapping[Loc, int]:
+        if self._lines is None:
+            assert self._raw is not None
+            try:
+                self._lines = parse_bytes(self._raw, self._shown).source.lines
+            except BlueprintError as error:  # same bytes, same parser: not expected
+                log.warning("lines of %s unavailable for its errors:\n%s", self._shown, error)
+                self._lines = {}
+            self._raw = None
+        return self._lines
+
+    def __getitem__(self, loc: Loc) -> int:
+        return self._found()[loc]
+
+    def __iter__(self) -> Iterator[Loc]:
+        return iter(self._found())
+
+    def __len__(self) -> int:
+        return len(self._found())
 
 
 def _json_exact(value: Any, containers: set[int]) -> bool:
@@ -273,5 +297,6 @@ def _fingerprint() -> bytes:
         f"parser {hashlib.sha256(parser).hexdigest()}",
         f"pyyaml {yaml.__version__} libyaml {getattr(yaml, '__with_libyaml__', False)}",
         f"python {sys.version_info[0]}.{sys.version_info[1]}",
+        f"int digits {sys.get_int_max_str_digits()}",
     ]
     return hashlib.sha256("\n".join(parts).encode()).digest()
