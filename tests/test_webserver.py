@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
     home = tmp_path_factory.mktemp("webserver-home")
     (home / "dagster.yaml").write_text(INSTANCE_YAML)
-    server = Webserver(home, ROOT / LOCATION)
+    server = Webserver(home)
     yield server
     server.stop()
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 LOCATION = "definitions.py"
+EXAMPLE_DEFINITIONS = Path(__file__).resolve().parent.parent / LOCATION
+"""The example project's code location, served unless another is named."""
 REPOSITORY = "__repository__"
 INSTANCE_YAML = """\
 run_coordinator:
@@ -32,7 +34,7 @@ class Webserver:
     sent their snapshot, so a started ``Webserver`` has loaded the whole location.
     """
 
-    def __init__(self, home: Path, definitions: Path) -> None:
+    def __init__(self, home: Path, definitions: Path = EXAMPLE_DEFINITIONS) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
