@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import common
 
-SCRIPTS = ("build", "exec", "storage", "parallel", "startup")
+SCRIPTS = ("build", "exec", "storage", "parallel", "startup", "large_project")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Figures are not checked (the scripts report, they never assert). The scripts
 run at the same time, each in its own process, so the whole module takes about
-as long as the slowest one (``startup``, which starts Dagster step processes).
+as long as the slowest one (``startup`` and ``large_project``, which start Dagster processes).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
 SCRIPTS = {
-    "build": ["build"],
+    "build": ["build", "build_warm"],
     "exec": ["exec"],
     "storage": ["storage"],
     "parallel": ["parallel", "parallel_async"],
     "startup": ["startup"],
+    "large_project": ["large_webserver_load", "large_webserver_reload", "large_reload"],
 }
 TIMEOUT_S = 240
 RESULT = (

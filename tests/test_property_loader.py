@@ -41,7 +41,7 @@ from neurocore_dagster import (
     load_blueprint,
 )
 from neurocore_dagster.blueprint.loader import blueprint_from_data
-from neurocore_dagster.blueprint.source import SourceMap
+from neurocore_dagster.blueprint.source import SourceMap, parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TEXTS = {p.name: p.read_text() for p in sorted((ROOT / "blueprints").glob("*.yaml"))}
@@ -289,3 +289,36 @@ def test_loaded_mutations_build_or_raise_blueprint_errors(
         build_job(blueprint, example_registry, project_root=ROOT)
     except BlueprintError as error:
         assert "build.yaml" in str(error)
+
+
+def _dumped(doc: Any) -> str:
+    try:
+        return yaml.safe_dump(doc, allow_unicode=True)
+    except yaml.YAMLError:
+        return ""
+
+
+ALIASED = (
+    "a: &x {b: [1, 2], c: 2001-02-03}\nd: *x\ne: [*x, *x]\n<<: {m: 1}\n",
+    "on: yes\n1: 0x1F\n=: 4\nt: 2001-02-03 04:05:06\nf: .inf\nn: ~\nb: !!binary aGk=\n",
+    "s: !!set {a, b}\no: !!omap [{a: 1}]\np: !!pairs [{a: 1}]\n",
+)
+
+
+@settings(max_examples=150 * SCALE)
+@given(
+    text=st.one_of(token_soup, mutated_texts(), documents.map(_dumped), st.sampled_from(ALIASED))
+)
+def test_parsed_data_is_what_pyyaml_builds(text: str) -> None:
+    """The loader builds data while it checks the nodes; the data is PyYAML's own."""
+    try:
+        parsed = parse_yaml(text, "text.yaml").data
+    except BlueprintError:
+        return
+    expected = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    assert repr(parsed) == repr(expected)
+
+
+def test_an_aliased_node_is_one_object_as_in_pyyaml() -> None:
+    data = parse_yaml("a: &x {b: [1]}\nc: *x\nd: [*x]\n", "alias.yaml").data
+    assert data["a"] is data["c"] is data["d"][0]

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, Loc, issue
@@ -23,9 +24,18 @@ def load_blueprint(path: str | Path) -> Blueprint:
     return read_blueprint(Path(path))
 
 
-def read_blueprint(path: Path, display: str | None = None) -> Blueprint:
-    """:func:`load_blueprint`, naming the file ``display`` in errors (e.g. project-relative)."""
-    document = read_yaml_file(path, display=display)
+def read_blueprint(
+    path: Path, display: str | None = None, cache: ParseCache | None = None
+) -> Blueprint:
+    """:func:`load_blueprint`, naming the file ``display`` in errors (e.g. project-relative).
+
+    With ``cache``, a file whose bytes were parsed before is not parsed again; its
+    data is validated all the same.
+    """
+    if cache is not None:
+        document = cache.read(path, display)
+    else:
+        document = read_yaml_file(path, display=display)
     return blueprint_from_data(document.data, document.source)
 
 

@@ -83,14 +83,22 @@ def read_yaml_file(path: Path, *, display: str | None = None) -> YamlDocument:
     file that grows after the size check cannot make the read unbounded.
     """
     shown = display or str(path)
-    raw = _read_bounded(path, shown)
-    text = _decode(raw, shown)
-    document = parse_yaml(text, shown)
+    return located(parse_bytes(read_bounded(path, shown), shown), path, shown)
+
+
+def parse_bytes(raw: bytes, shown: str) -> YamlDocument:
+    """Decode (UTF-8 only) and parse a file's bytes; every failure is a located error."""
+    return parse_yaml(_decode(raw, shown), shown)
+
+
+def located(document: YamlDocument, path: Path, shown: str) -> YamlDocument:
+    """``document`` as read from ``path``, named ``shown`` in errors."""
     source = SourceMap(file=shown, lines=document.source.lines, path=str(path.resolve()))
     return YamlDocument(data=document.data, source=source)
 
 
-def _read_bounded(path: Path, shown: str) -> bytes:
+def read_bounded(path: Path, shown: str) -> bytes:
+    """A regular file's bytes, at most :data:`MAX_FILE_BYTES`; else a located error."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -180,10 +188,12 @@ def parse_yaml(text: str, file: str | None) -> YamlDocument:
             )
         lines: dict[Loc, int] = {}
         problems: list[BlueprintIssue] = []
-        _Walker(lines, problems, file, _line_count(text)).walk(node, ())
+        walker = _Walker(loader, lines, problems, file, _line_count(text))
+        data = walker.walk(node, ())
         if problems:
             raise BlueprintError(problems)
-        data = _construct(loader, node, file)
+        if not walker.plain:
+            data = _construct(loader, node, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # libyaml puts the end of a stream without a final line break on the next line.
@@ -235,31 +245,39 @@ def _refuse_unprintable(text: str, file: str | None) -> None:
     )
 
 
+_BAD_VALUE_ERRORS = (ValueError, KeyError, AttributeError, TypeError)
+"""What PyYAML's scalar constructors raise, unmarked, for a value they cannot build."""
+
+
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, file: str | None) -> Any:
     """Build Python data; a scalar Python cannot represent is a located error.
 
     YAML resolves ``2001-02-30`` to a date and a 5,000-digit number to an int;
     building them raises ``ValueError`` (an impossible date, Python's limit on
-    int digits), which PyYAML does not mark with a line.
+    int digits), and an explicit tag on text it cannot read (``!!bool maybe``,
+    ``!!timestamp soon``) raises ``KeyError`` or ``AttributeError``; PyYAML
+    marks none of them with a line.
     """
+    # A walk that gave up on building may have left PyYAML's bookkeeping half done.
+    loader.constructed_objects = {}
+    loader.recursive_objects = {}
     try:
         return loader.construct_document(node)
-    except ValueError as exc:
+    except _BAD_VALUE_ERRORS as exc:
         bad = _first_bad_scalar(loader, node)
         line = bad.start_mark.line + 1 if bad is not None else None
         shown = bad.value if bad is not None else ...
+        message = f"YAML value cannot be read: {exc}"
+        expected = (
+            "a valid date or a number of at most "
+            f"{sys.get_int_max_str_digits()} digits (quote it to keep it a string)"
+        )
+        if not isinstance(exc, ValueError) and bad is not None:
+            tag = bad.tag.replace(_TAG, "!!")
+            message = f"YAML value cannot be read as {tag}"
+            expected = f"a value that {tag} reads, or no tag"
         raise BlueprintError(
-            [
-                issue(
-                    "yaml.bad_value",
-                    f"YAML value cannot be read: {exc}",
-                    file=file,
-                    line=line,
-                    input=shown,
-                    expected="a valid date or a number of at most "
-                    f"{sys.get_int_max_str_digits()} digits (quote it to keep it a string)",
-                )
-            ]
+            [issue("yaml.bad_value", message, file=file, line=line, input=shown, expected=expected)]
         ) from exc
 
 
@@ -277,7 +295,7 @@ def _first_bad_scalar(loader: yaml.SafeLoader, root: yaml.Node) -> yaml.ScalarNo
         if isinstance(node, yaml.ScalarNode):
             try:
                 loader.construct_object(node)
-            except ValueError:
+            except _BAD_VALUE_ERRORS:
                 return node
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
@@ -287,27 +305,48 @@ def _first_bad_scalar(loader: yaml.SafeLoader, root: yaml.Node) -> yaml.ScalarNo
     return None
 
 
+_TAG = "tag:yaml.org,2002:"
+_STR_TAG, _MAP_TAG, _SEQ_TAG, _MERGE_TAG = (_TAG + t for t in ("str", "map", "seq", "merge"))
+_SCALAR_TAGS = frozenset(_TAG + t for t in ("null", "bool", "int", "float", "binary", "timestamp"))
+"""Tags whose PyYAML constructors are plain functions of one scalar (no pending state)."""
+_SCALAR_ERRORS = (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError)
+
+
 class _Walker:
-    """Record key lines and refuse bombs, deep nesting and duplicate keys."""
+    """Record key lines, refuse bombs, deep nesting and duplicate keys, and build the data.
+
+    Building the data in this pass spares PyYAML's constructor a second walk over
+    every node. Only plain YAML is built here: mappings, sequences and scalars with
+    their standard tags, each scalar by PyYAML's own constructor for its tag. On
+    anything else (a merge key, ``!!set``, ``!!omap``, a key that is not a scalar, a
+    scalar PyYAML refuses) ``plain`` turns False and the caller builds the document
+    with PyYAML's constructor, so data and errors stay PyYAML's own. A node used
+    through aliases is one shared object, as PyYAML builds it.
+    """
 
     def __init__(
         self,
+        loader: yaml.SafeLoader,
         lines: dict[Loc, int],
         problems: list[BlueprintIssue],
         file: str | None,
         last_line: int,
     ):
+        self.loader = loader
         self.lines = lines
         self.problems = problems
         self.file = file
         self.last_line = last_line
         self.count = 0
+        self.plain = True
+        self._built: dict[int, Any] = {}
 
     def line(self, node: yaml.Node) -> int:
         """The node's line; an empty node at the end of the stream is on the last line."""
         return min(node.start_mark.line + 1, self.last_line)
 
-    def walk(self, node: yaml.Node, loc: Loc) -> None:
+    def walk(self, node: yaml.Node, loc: Loc) -> Any:
+        """Check ``node`` (at ``loc``) and what it holds; its data while ``plain`` holds."""
         self.count += 1
         if self.count > MAX_NODES:
             raise BlueprintError(
@@ -336,15 +375,34 @@ class _Walker:
             )
         self.lines.setdefault(loc, self.line(node))
         if isinstance(node, yaml.MappingNode):
-            self._walk_mapping(node, loc)
+            value: Any = self._walk_mapping(node, loc)
         elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self.walk(item, (*loc, index))
+            value = [self.walk(item, (*loc, index)) for index, item in enumerate(node.value)]
+            self.plain = self.plain and node.tag == _SEQ_TAG
+        else:
+            return self._scalar(node)
+        return self._built.setdefault(id(node), value) if self.plain else None
 
-    def _walk_mapping(self, node: yaml.MappingNode, loc: Loc) -> None:
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR_TAG:
+            return node.value
+        if not self.plain or node.tag not in _SCALAR_TAGS:
+            self.plain = False
+            return None
+        try:
+            return self.loader.construct_object(node)
+        except _SCALAR_ERRORS:
+            # PyYAML's constructor, run again on the whole document, raises it located.
+            self.plain = False
+            return None
+
+    def _walk_mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
+        data: dict[Any, Any] = {}
+        self.plain = self.plain and node.tag == _MAP_TAG
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE_TAG:
+                self.plain = False
                 self.walk(value_node, loc)
                 continue
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
@@ -362,5 +420,10 @@ class _Walker:
                 )
             seen[key] = line
             self.lines[(*loc, key)] = line
-            self.walk(value_node, (*loc, key))
+            value = self.walk(value_node, (*loc, key))
             self.lines[(*loc, key)] = line
+            if self.plain and isinstance(key_node, yaml.ScalarNode):
+                data[self._scalar(key_node)] = value
+            else:
+                self.plain = False
+        return data

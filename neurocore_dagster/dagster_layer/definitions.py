@@ -19,6 +19,7 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.executor import STEP_BLUEPRINT_ENV
@@ -97,11 +98,12 @@ def project_definitions(
     """
     overrides = dict(config_overrides or {})
     registry = registry if registry is not None else discover_project_skills(project)
+    cache = ParseCache.for_project(project.root, project.blueprints_dir)
     step_blueprint = _step_blueprint(project)
     if step_blueprint is not None:
-        return _step_definitions(step_blueprint, registry, project, translator, overrides)
+        return _step_definitions(step_blueprint, registry, project, translator, overrides, cache)
     with _collector_paused():
-        return _definitions(project, registry, translator, strict, overrides, display_root)
+        return _definitions(project, registry, translator, strict, overrides, display_root, cache)
 
 
 @contextmanager
@@ -131,21 +133,23 @@ def _definitions(
     strict: bool,
     overrides: dict[str, Mapping[str, Mapping[str, Any]]],
     display_root: Path | None,
+    cache: ParseCache | None,
 ) -> dg.Definitions:
     """Every blueprint file's job and triggers; a broken one as a placeholder job (or raised)."""
     loaded: dict[str, _Loaded] = {}
+    by_job_name: dict[str, _Loaded] = {}
     broken: dict[str, BlueprintError] = {}
     for path in blueprint_files(project):
         shown = display_path(project, path, display_root)
         try:
-            blueprint = read_blueprint(path, shown)
+            blueprint = read_blueprint(path, shown, cache)
             job = job_for_project(
                 blueprint, registry, project, translator, overrides.pop(blueprint.name, None)
             )
         except BlueprintError as error:
             broken[shown] = error
             continue
-        clash = next((item for item in loaded.values() if item.job.name == job.name), None)
+        clash = by_job_name.get(job.name)
         if clash is not None:
             broken[shown] = BlueprintError(
                 [
@@ -162,7 +166,8 @@ def _definitions(
                 ]
             )
             continue
-        loaded[shown] = _Loaded(blueprint, job, shown)
+        loaded[shown] = by_job_name[job.name] = _Loaded(blueprint, job, shown)
+    _report_cache(cache)
     triggers = _triggers(loaded, broken, project)
     for name in sorted(overrides):
         broken["<config_overrides>"] = BlueprintError(
@@ -207,11 +212,29 @@ def _step_definitions(
     project: Project,
     translator: BlueprintTranslator | None,
     overrides: dict[str, Mapping[str, Mapping[str, Any]]],
+    cache: ParseCache | None,
 ) -> dg.Definitions:
     """Only the job a step process needs: its blueprint's (no triggers, no other jobs)."""
-    blueprint = read_blueprint(path, display_path(project, path))
+    blueprint = read_blueprint(path, display_path(project, path), cache)
     job = job_for_project(blueprint, registry, project, translator, overrides.get(blueprint.name))
     return dg.Definitions(jobs=[job])
+
+
+def _report_cache(cache: ParseCache | None) -> None:
+    """After every file was read: drop entries no file uses any more, and log what was reused."""
+    if cache is None:
+        return
+    removed = cache.prune()
+    stats = cache.stats
+    log.info(
+        "blueprint files: %d from the parse cache, %d parsed (%d cache entries unusable), "
+        "%d stale entries removed; cache folder %s",
+        stats.hits,
+        stats.parsed,
+        stats.rebuilt,
+        removed,
+        cache.folder,
+    )
 
 
 def _triggers(

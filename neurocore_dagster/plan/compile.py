@@ -196,8 +196,10 @@ def _conditional_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[Plan
     return ops
 
 
-def _node_unit(blueprint: Blueprint, registry: SkillRegistry, node_id: str) -> Unit:
-    node = next(n for n in blueprint.flow.nodes or [] if n.id == node_id)
+def _node_unit(
+    blueprint: Blueprint, registry: SkillRegistry, positions: dict[str, int], node_id: str
+) -> Unit:
+    node = (blueprint.flow.nodes or [])[positions[node_id]]
     return _unit(
         blueprint,
         registry,
@@ -216,34 +218,35 @@ def _routes_of(shape: GraphShape, node: str, direction: str) -> tuple[Route, ...
     )
 
 
-def _node_loc(blueprint: Blueprint, node_id: str) -> tuple[str | int, ...]:
-    index = next(i for i, n in enumerate(blueprint.flow.nodes or []) if n.id == node_id)
-    return ("flow", "nodes", index)
+def _node_positions(blueprint: Blueprint) -> dict[str, int]:
+    """Each node id's index in ``flow.nodes`` (ids are unique: the model checks it)."""
+    return {n.id: i for i, n in enumerate(blueprint.flow.nodes or [])}
 
 
 def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
     shape = analyse(blueprint.flow.nodes or [], blueprint.flow.edges or [])
     ancestors = shape.ancestors()
+    positions = _node_positions(blueprint)
     if not shape.has_cycles:
         return [
             PlanOp(
                 key=node,
                 kind="node",
                 order=order,
-                description=(unit := _node_unit(blueprint, registry, node)).description,
+                description=(unit := _node_unit(blueprint, registry, positions, node)).description,
                 units=(unit,),
                 inputs=_routes_of(shape, node, "in"),
                 routes=_routes_of(shape, node, "out"),
                 ancestors=ancestors[node],
                 records_skip=True,
-                blueprint_loc=_node_loc(blueprint, node),
+                blueprint_loc=("flow", "nodes", positions[node]),
             )
             for order, node in enumerate(shape.topological_order())
         ]
     prefix = _single_entry_prefix(shape)
     ops: list[PlanOp] = []
     for order, node in enumerate(prefix):
-        unit = _node_unit(blueprint, registry, node)
+        unit = _node_unit(blueprint, registry, positions, node)
         ops.append(
             PlanOp(
                 key=node,
@@ -255,7 +258,7 @@ def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
                 routes=_routes_of(shape, node, "out"),
                 ancestors=frozenset(prefix[:order]),
                 loop_mode=True,
-                blueprint_loc=_node_loc(blueprint, node),
+                blueprint_loc=("flow", "nodes", positions[node]),
             )
         )
     members = tuple(n for n in shape.node_ids if n not in prefix)
@@ -280,7 +283,7 @@ def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
             order=len(prefix),
             description=f"Loop over {', '.join(members)} (flowengine's loop executor; "
             f"each visit is reported).",
-            units=tuple(_node_unit(blueprint, registry, m) for m in members),
+            units=tuple(_node_unit(blueprint, registry, positions, m) for m in members),
             inputs=entry_routes,
             ancestors=frozenset(prefix),
             loop_mode=True,
@@ -324,6 +327,8 @@ def _parallel_read_warnings(
     found = []
     for op in ops:
         consumes = set(metas[op.key].consumes)
+        if not consumes:
+            continue
         for other in ops:
             if other.key == op.key or other.key in op.ancestors or op.key in other.ancestors:
                 continue

@@ -25,6 +25,7 @@ from jsonschema.validators import validator_for
 
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
+from neurocore_dagster.skills.plain_schema import plainly_valid
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> l
             )
         ]
     found = list(found_env)
+    if plainly_valid(merged.values, schema):
+        return found
     for error in cls(schema).iter_errors(merged.values):
         if error.validator == "required":
             continue

@@ -1,0 +1,388 @@
+"""large_project: a project of 1,000 blueprints, loaded cold, reloaded, and served by Dagster.
+
+The project mixes what real projects hold: sequential flows (some steps with a
+condition), conditional flows and graphs (a fork into chains and a join, some
+edges with a condition), 5 to 20 steps or nodes each, every 20th blueprint with
+a schedule; one configured ``bench_step`` component per step or node.
+
+Measured in three rounds (medians reported), each build in a fresh Python
+process as a code server loads the project (``build_definitions``, resolved into
+a repository as Dagster does; seconds, the process's peak memory, and the
+package's own account of its parse cache):
+
+* **cold, cache off**: ``NEUROCORE_DAGSTER_CACHE=0``, every file parsed (as
+  before the cache existed); in the first round, also the time Dagster then takes
+  to snapshot the repository and every job (what a code server sends the webserver);
+* **cold, cache empty**: every file parsed, and its entry written;
+* **warm**: nothing changed, every file from the cache;
+* **reload**: one blueprint file changed, so one file parsed;
+* **webserver**: a real ``dagster-webserver -f definitions.py`` on 127.0.0.1
+  (which starts its own code server process), cache emptied first: seconds from
+  its start until GraphQL lists every job, then seconds for a
+  ``reloadRepositoryLocation`` after one more blueprint changed.
+
+Dagster 1.13 gives a local code server 180 s to start
+(``code_servers.local_startup_timeout`` in ``dagster.yaml``), 60 s for each
+ordinary gRPC call (``DAGSTER_GRPC_TIMEOUT_SECONDS``) and 180 s to send the
+repository's snapshot (``DAGSTER_REPOSITORY_GRPC_TIMEOUT_SECONDS``). The
+``large_webserver_*`` lines compare the webserver's load and reload with those
+180 s; ``large_reload`` compares a reload after one change with a cold load
+without the cache (target 0.9x). Scripts report; they never fail on a figure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import common
+
+from neurocore_dagster.blueprint.cache import CACHE_ENV, CACHE_FOLDER
+
+STARTUP_TIMEOUT_S = 180.0
+"""Dagster 1.13's default ``code_servers.local_startup_timeout`` (and repository gRPC timeout)."""
+TARGET = 1.0
+RELOAD_TARGET = 0.9
+"""A reload after one change should cost at most 90% of a cold load without the cache."""
+LOCATION = "definitions.py"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    blueprints: int
+    repeats: int
+
+
+FULL = Sizes(blueprints=1000, repeats=3)
+QUICK = Sizes(blueprints=20, repeats=1)
+
+
+# --- the project ---------------------------------------------------------------------
+
+
+def project_blueprints(count: int, seed: int = 6) -> list[dict[str, Any]]:
+    """``count`` blueprints: 40% sequential, 20% conditional, 40% graph, 5 to 20 units."""
+    rng = random.Random(seed)
+    documents = []
+    for index in range(count):
+        name = f"flow-{index:04d}"
+        size = rng.randint(5, 20)
+        kind = index % 5
+        if kind in (0, 1):
+            document = sequential_blueprint(name, size, rng)
+        elif kind == 2:
+            document = conditional_blueprint(name, min(size, 8), rng)
+        else:
+            document = graph_blueprint(name, size, rng)
+        if index % 20 == 0:
+            document["triggers"] = [{"schedule": {"cron": f"{index % 60} 6 * * *"}}]
+        documents.append(document)
+    return documents
+
+
+def _components(prefix: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {"name": f"{prefix}{i:02d}", "type": "bench_step", "config": {"key": f"k{i}", "value": i}}
+        for i in range(count)
+    ]
+
+
+def sequential_blueprint(name: str, steps: int, rng: random.Random) -> dict[str, Any]:
+    components = _components("s", steps)
+    flow_steps: list[dict[str, Any]] = []
+    for i, component in enumerate(components):
+        step: dict[str, Any] = {"component": component["name"]}
+        if i > 0 and rng.random() < 0.25:
+            step["condition"] = f"context.data.k{i - 1} >= {rng.randint(0, i)}"
+        flow_steps.append(step)
+    return {
+        "name": name,
+        "version": "1.0",
+        "description": f"{steps} sequential steps.",
+        "inputs": {"ticket": {"type": "string", "default": "hello"}},
+        "components": components,
+        "flow": {"type": "sequential", "steps": flow_steps},
+    }
+
+
+def conditional_blueprint(name: str, steps: int, rng: random.Random) -> dict[str, Any]:
+    components = _components("c", steps)
+    flow_steps = [
+        {"component": c["name"], "condition": f"context.data.priority <= {i + rng.randint(0, 2)}"}
+        for i, c in enumerate(components[:-1])
+    ]
+    flow_steps.append({"component": components[-1]["name"]})
+    return {
+        "name": name,
+        "version": "1.0",
+        "description": "First matching step wins.",
+        "inputs": {"priority": {"type": "integer", "default": 3}},
+        "components": components,
+        "flow": {"type": "conditional", "steps": flow_steps},
+    }
+
+
+def graph_blueprint(name: str, nodes: int, rng: random.Random) -> dict[str, Any]:
+    document = common.graph_blueprint(name, nodes, width=rng.randint(1, 3))
+    for edge in document["flow"]["edges"]:
+        if rng.random() < 0.15:
+            edge["condition"] = f"context.data.k_{edge['source']} >= 0"
+    return document
+
+
+def change_one(project: Path, index: int) -> Path:
+    """Rewrite one blueprint file with a new description (a real edit, new content)."""
+    path = sorted((project / "blueprints").glob("*.yaml"))[index]
+    text = path.read_text()
+    path.write_text(text.replace("description: ", f"description: edited {time.time_ns()} ", 1))
+    return path
+
+
+# --- building in a fresh process -----------------------------------------------------
+
+_BUILD = """
+import json, logging, resource, sys, time
+started = time.perf_counter()
+import dagster
+from neurocore_dagster import build_definitions
+imported = time.perf_counter()
+messages = []
+handler = logging.Handler()
+handler.emit = lambda record: messages.append(record.getMessage())
+logging.getLogger("neurocore_dagster").addHandler(handler)
+logging.getLogger("neurocore_dagster").setLevel(logging.INFO)
+defs = build_definitions(sys.argv[1])
+repository = defs.get_repository_def()
+jobs = repository.get_all_jobs()
+built = time.perf_counter()
+snapshot_s = None
+if sys.argv[2:] == ["--snapshot"]:
+    from dagster._core.remote_representation.external_data import JobDataSnap, RepositorySnap
+    from dagster._serdes import serialize_value
+    serialize_value(RepositorySnap.from_def(repository, defer_snapshots=True))
+    for job in jobs:
+        serialize_value(JobDataSnap.from_job_def(job, include_parent_snapshot=True))
+    snapshot_s = time.perf_counter() - built
+print(json.dumps({
+    "import_s": imported - started,
+    "build_s": built - imported,
+    "snapshot_s": snapshot_s,
+    "jobs": len(jobs),
+    "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cache": next((m.split(";")[0] for m in messages if m.startswith("blueprint files:")), "off"),
+}))
+"""
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    import_s: float
+    build_s: float
+    snapshot_s: float | None
+    """Seconds Dagster then takes to snapshot and serialize the repository and every
+    job, as a code server does for the webserver (when asked for)."""
+    jobs: int
+    max_rss_mib: float
+    cache: str
+    """The package's own account of the parse cache, or "off"."""
+
+
+def build_in_process(
+    project: Path, env: Mapping[str, str] | None = None, *, snapshot: bool = False
+) -> BuildRun:
+    """``build_definitions`` of ``project`` in a fresh interpreter; its figures."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _BUILD, str(project), *(["--snapshot"] if snapshot else [])],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return BuildRun(**json.loads(completed.stdout.strip().splitlines()[-1]))
+
+
+def note_build(label: str, run: BuildRun) -> None:
+    memory = "max RSS" if run.snapshot_s is None else "max RSS (snapshot included)"
+    common.note(
+        f"{label}: build {run.build_s:.2f} s (+ imports {run.import_s:.2f} s), "
+        f"{run.jobs} jobs, {memory} {run.max_rss_mib:.0f} MiB; {run.cache}"
+    )
+    if run.snapshot_s is not None:
+        common.note(
+            f"  then Dagster's snapshot of the repository and its {run.jobs} jobs (what a "
+            f"code server sends the webserver): {run.snapshot_s:.2f} s"
+        )
+
+
+# --- a real webserver ------------------------------------------------------------------
+
+JOBS_QUERY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"
+RELOAD_MUTATION = """
+mutation($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) {
+    __typename
+    ... on WorkspaceLocationEntry {
+      locationOrLoadError { __typename ... on PythonError { message } }
+    }
+  }
+}"""
+
+
+class Webserver:
+    """``dagster-webserver -f definitions.py`` on a free port of 127.0.0.1."""
+
+    def __init__(self, project: Path, home: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / "webserver.log"
+        self.log = self.log_path.open("w")
+        command = [sys.executable, "-m", "dagster_webserver", "-f", str(project / LOCATION)]
+        self.process = subprocess.Popen(
+            [*command, "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=project,
+            env={**os.environ, "DAGSTER_HOME": str(home)},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(
+            self.url + "/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=STARTUP_TIMEOUT_S) as answer:
+                return json.loads(answer.read())["data"]
+        except urllib.error.HTTPError as exc:  # GraphQL says why in the body
+            raise RuntimeError(f"GraphQL answered {exc.code}: {exc.read()[:2000]!r}") from exc
+
+    def job_count(self) -> int | None:
+        """Jobs GraphQL lists, or None while the server does not answer."""
+        if self.process.poll() is not None:
+            raise RuntimeError(self.log_path.read_text()[-3000:])
+        try:
+            data = self.graphql(JOBS_QUERY)
+        except OSError:
+            return None
+        nodes = (data.get("repositoriesOrError") or {}).get("nodes") or []
+        return sum(len(node["jobs"]) for node in nodes)
+
+    def wait_for_jobs(self, count: int, timeout_s: float) -> float:
+        """Seconds from now until GraphQL lists ``count`` jobs."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout_s:
+            if (self.job_count() or 0) >= count:
+                return time.perf_counter() - started
+            time.sleep(0.5)
+        raise RuntimeError(f"the webserver did not list {count} jobs in {timeout_s:.0f} s")
+
+    def reload(self) -> float:
+        """Seconds for GraphQL's ``reloadRepositoryLocation`` (it returns once reloaded)."""
+        started = time.perf_counter()
+        data = self.graphql(RELOAD_MUTATION, {"name": LOCATION})
+        elapsed = time.perf_counter() - started
+        entry = data["reloadRepositoryLocation"]
+        loaded = (entry.get("locationOrLoadError") or {}).get("__typename")
+        if loaded != "RepositoryLocation":
+            raise RuntimeError(f"reload failed: {entry}")
+        return elapsed
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@dataclass(frozen=True)
+class WebserverRun:
+    load_s: float
+    reload_s: float
+
+
+def webserver_run(project: Path, jobs: int) -> WebserverRun:
+    with common.temp_home() as home:
+        server = Webserver(project, home)
+        try:
+            started = time.perf_counter()
+            server.wait_for_jobs(jobs, timeout_s=2 * STARTUP_TIMEOUT_S)
+            load_s = time.perf_counter() - started
+            change_one(project, 1)
+            reload_s = server.reload()
+        finally:
+            server.stop()
+    return WebserverRun(load_s, reload_s)
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+OFF = f"cold, parse cache off ({CACHE_ENV}=0)"
+EMPTY = "cold, parse cache empty (filled by this load)"
+WARM = "warm, nothing changed"
+RELOAD = "reload after one blueprint changed"
+
+
+def build_round(project: Path, index: int) -> dict[str, BuildRun]:
+    """One build of each kind, each in a fresh process; the first round also snapshots."""
+    runs = {OFF: build_in_process(project, {CACHE_ENV: "0"}, snapshot=index == 0)}
+    shutil.rmtree(project / CACHE_FOLDER, ignore_errors=True)
+    runs[EMPTY] = build_in_process(project)
+    runs[WARM] = build_in_process(project)
+    change_one(project, index)
+    runs[RELOAD] = build_in_process(project)
+    for label, run in runs.items():
+        note_build(label, run)
+    return runs
+
+
+def report_webserver(project: Path, jobs: int) -> None:
+    shutil.rmtree(project / CACHE_FOLDER, ignore_errors=True)
+    served = webserver_run(project, jobs)
+    common.note(
+        f"webserver (parse cache empty): {served.load_s:.1f} s from start to {jobs} jobs "
+        f"listed; reloadRepositoryLocation after one change {served.reload_s:.1f} s"
+    )
+    for name, seconds in (
+        ("large_webserver_load", served.load_s),
+        ("large_webserver_reload", served.reload_s),
+    ):
+        common.report(common.Comparison(name, seconds, STARTUP_TIMEOUT_S, TARGET))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = common.parse_args(__doc__, argv)
+    sizes = QUICK if args.quick else FULL
+    repeats = args.repeats or sizes.repeats
+    common.header("large_project", {"blueprints": sizes.blueprints, "repeats": repeats})
+    documents = project_blueprints(sizes.blueprints)
+    with common.temp_dir("large") as root:
+        project = common.write_project(root / "project", documents, definitions=True)
+        rounds = [build_round(project, index) for index in range(repeats)]
+        medians = {k: common.median(r[k].build_s for r in rounds) for k in rounds[0]}
+        for label, seconds in medians.items():
+            common.note(f"median build over {repeats} rounds, {label}: {seconds:.2f} s")
+        report_webserver(project, len(documents))
+    common.report(common.Comparison("large_reload", medians[RELOAD], medians[OFF], RELOAD_TARGET))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
