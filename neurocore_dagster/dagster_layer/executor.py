@@ -16,6 +16,7 @@ set in the run worker just before it starts step processes.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -76,11 +77,17 @@ def runs_in_this_process(execution: Any) -> bool:
     return isinstance(choice, dict) and bool(set(choice) & {"threads", "in_process"})
 
 
+@functools.cache
+def _executor_config_field() -> dg.Field:
+    """Dagster's selector plus ``threads``; built once, as every job shares it."""
+    choices = dict(dg.multi_or_in_process_executor.config_schema.as_field().config_type.fields)
+    choices["threads"] = dg.Field(THREADS_CONFIG)
+    return dg.Field(dg.Selector(choices), default_value={"multiprocess": {}})
+
+
 def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
     """Dagster's default executor or threads; step processes scoped to ``blueprint_path``."""
     default = dg.multi_or_in_process_executor
-    choices = dict(default.config_schema.as_field().config_type.fields)
-    choices["threads"] = dg.Field(THREADS_CONFIG)
 
     def create(init_context: dg.InitExecutorContext) -> dg.Executor:
         config = init_context.executor_config
@@ -90,7 +97,7 @@ def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
 
     return dg.ExecutorDefinition(
         name="neurocore_executor",
-        config_schema=dg.Field(dg.Selector(choices), default_value={"multiprocess": {}}),
+        config_schema=_executor_config_field(),
         executor_creation_fn=create,
         description="multiprocess (Dagster's, the default; its step processes build only "
         "this blueprint's job), in_process (Dagster's), or threads (ready steps run "
