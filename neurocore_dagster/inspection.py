@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
+from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
 from neurocore_dagster.dagster_layer.translator import BLUEPRINT_TAG
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runs import blueprint_run, is_suspended
@@ -83,7 +83,7 @@ def step_summaries(instance: dg.DagsterInstance, run_id: str) -> list[StepSummar
     for record in records:
         event = record.event_log_entry.dagster_event
         data = event.event_specific_data if event else None
-        if event and data and data.step_output_handle.output_name == CONTEXT_OUTPUT:
+        if event and data and data.step_output_handle.output_name in CONTEXT_OUTPUTS:
             outputs[event.step_key] = {k: v.value for k, v in data.metadata.items()}
     summaries = []
     for stats in instance.get_run_step_stats(run_id):

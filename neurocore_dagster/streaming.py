@@ -27,7 +27,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.executor import THREADS_EXECUTION
 from neurocore_dagster.dagster_layer.job import build_job
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
+from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
 from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.translator import STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
@@ -101,7 +101,7 @@ class _Translator:
             return [self._make(FlowEventType.STEP_STARTED, step, stamp)]
         if kind == dg.DagsterEventType.STEP_OUTPUT:
             data = event.event_specific_data
-            if data.step_output_handle.output_name == CONTEXT_OUTPUT:
+            if data.step_output_handle.output_name in CONTEXT_OUTPUTS:
                 self.outputs[step] = {k: v.value for k, v in data.metadata.items()}
             return []
         if kind == dg.DagsterEventType.STEP_SUCCESS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -328,3 +329,52 @@ def test_typed_inputs(tmp_path: Path, instance: Any) -> None:
     assert final_context(result).data.to_dict() == {"who": "ada", "times": 2, "seen": {}}
     field = job.resource_defs["neurocore"].config_schema.as_field()
     assert field.config_type.fields["initial_data"].config_type.fields["who"].description == "Name"
+
+
+class Unwell(Skill):
+    skill_meta = SkillMeta(name="unwell", version="2.0")
+
+    def health_check(self) -> bool:
+        return False
+
+    def process(self, context: FlowContext) -> FlowContext:
+        context.set("ran_anyway", True)
+        return context
+
+
+def test_health_check_failure_is_a_warning_and_success_is_silent(instance: Any) -> None:
+    registry = _registry()
+    registry.register(Unwell)
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "health",
+            "components": [
+                {"name": "sick", "type": "unwell"},
+                {"name": "fine", "type": "layered"},
+            ],
+            "flow": {"steps": [{"component": "sick"}, {"component": "fine"}]},
+        }
+    )
+    run = execute_blueprint(blueprint, registry, instance=instance)
+    assert run.status == "completed" and run.context.get("ran_anyway") is True
+    messages = [
+        (record.event_log_entry.level, record.event_log_entry.user_message)
+        for record in instance.get_records_for_run(run.run_id).records
+        if "health_check" in record.event_log_entry.user_message
+    ]
+    assert messages == [
+        (logging.WARNING, "component 'sick' (skill unwell 2.0): health_check FAILED")
+    ]
+
+
+def test_skill_time_is_output_metadata(instance: Any) -> None:
+    run = execute_blueprint(_one_step("timed", "layered"), _registry(), instance=instance)
+    [output] = [
+        record.event_log_entry.dagster_event
+        for record in instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.STEP_OUTPUT
+        ).records
+        if record.event_log_entry.dagster_event.step_output_data.output_name == "flow_context"
+    ]
+    skill_ms = output.step_output_data.metadata["skill_ms"].value
+    assert isinstance(skill_ms, float) and 0 <= skill_ms < 5000

@@ -22,8 +22,10 @@ from neurocore_dagster.dagster_layer.llm_resource import (
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.dagster_layer.ops import (
     CONTEXT_OUTPUT,
+    SUSPENDED_OUTPUT,
     UPSTREAM_INPUT,
     RenderedOp,
+    passes_context_on,
     render_op,
 )
 from neurocore_dagster.dagster_layer.resources import (
@@ -215,9 +217,12 @@ def _route_output_names(
     consumers = {route: op.key for op in plan.ops for route in op.inputs}
     names: dict[str, dict[Route, str]] = {}
     for op in plan.ops:
-        used: set[str] = {CONTEXT_OUTPUT}
+        used: set[str] = {CONTEXT_OUTPUT, SUSPENDED_OUTPUT}
         mapping: dict[Route, str] = {}
         for route in op.routes:
+            if passes_context_on(op):
+                mapping[route] = CONTEXT_OUTPUT
+                continue
             base = f"to_{op_names[consumers[route]]}"
             name, n = base, 1
             while name in used:

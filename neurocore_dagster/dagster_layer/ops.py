@@ -1,10 +1,14 @@
 """Render plan ops as Dagster op definitions.
 
 Every op has one fan-in input ``upstream`` (its incoming routes; Dagster skips
-the op only when none of them was yielded), a ``flow_context`` output that is always
-yielded, and one optional output per route, yielded only when the route is
-active. The compute function hands the op to the runtime and reports back
-through :func:`emit`.
+the op only when none of them was yielded) and yields its context lineage as
+``flow_context``. A graph node or router also has one optional output per
+route, yielded only when the route is active. A sequential step's only route
+is "not suspended", so its successor reads ``flow_context`` itself, which is
+then optional: a suspended step yields ``suspended_context`` instead, and
+Dagster skips everything after it. (One output per step, not two, is a fifth
+of a chain's events.) The compute function hands the op to the runtime and
+reports back through :func:`emit`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from neurocore_dagster.runtime.report import Report
 from neurocore_dagster.runtime.runner import RetryNeeded, RunParams
 
 CONTEXT_OUTPUT = "flow_context"
+SUSPENDED_OUTPUT = "suspended_context"
+CONTEXT_OUTPUTS = frozenset({CONTEXT_OUTPUT, SUSPENDED_OUTPUT})
+"""The outputs that hold an op's lineage: ``final_context`` and reports read either."""
 UPSTREAM_INPUT = "upstream"
 _PREVIEW_CHARS = 120
 _run_started: dict[str, float] = {}
@@ -54,8 +61,21 @@ def render_op(
     resource_keys: Mapping[str, str],
 ) -> RenderedOp:
     outs = {CONTEXT_OUTPUT: dg.Out(description="This op's context lineage (for final_context).")}
+    if passes_context_on(op):
+        outs = {
+            CONTEXT_OUTPUT: dg.Out(
+                is_required=False,
+                description="This step's context lineage, read by the next step; not "
+                "yielded when the step suspends the run.",
+            ),
+            SUSPENDED_OUTPUT: dg.Out(
+                is_required=False,
+                description="The context lineage of a step that suspended the run.",
+            ),
+        }
     for route, name in route_outputs.items():
-        outs[name] = dg.Out(is_required=False, description=f"Route {route.label}")
+        if name != CONTEXT_OUTPUT:
+            outs[name] = dg.Out(is_required=False, description=f"Route {route.label}")
     ins = {UPSTREAM_INPUT: dg.In(description="Contexts from incoming routes")} if op.inputs else {}
     runs_skills = op.kind != "router"
     keys = {u.component: resource_keys[u.component] for u in op.units} if runs_skills else {}
@@ -120,11 +140,19 @@ def _compute_fn(
                     "llm_models": ", ".join(usage.models),
                 }
             )
-        yield dg.Output(outcome.lineage, CONTEXT_OUTPUT, metadata=metadata)
+        suspends = outcome.suspended and passes_context_on(op)
+        name = SUSPENDED_OUTPUT if suspends else CONTEXT_OUTPUT
+        yield dg.Output(outcome.lineage, name, metadata=metadata)
         for route in outcome.routes:
-            yield dg.Output(outcome.lineage, route_outputs[route])
+            if route_outputs[route] != CONTEXT_OUTPUT:
+                yield dg.Output(outcome.lineage, route_outputs[route])
 
     return compute
+
+
+def passes_context_on(op: PlanOp) -> bool:
+    """A sequential step: its successor reads its ``flow_context`` (no route outputs)."""
+    return op.kind == "step"
 
 
 def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, Any] | None:
@@ -187,7 +215,14 @@ def how_to_decide(run_id: str, op_name: str) -> str:
 
 
 def emit(context: Any, report: Report) -> None:
-    """The one place where a runtime report becomes a Dagster log event."""
+    """The one place where a runtime report becomes a Dagster log event.
+
+    A step's or node's "ran" report is not logged: Dagster's step events already
+    time the op, and the skill's own time goes to the output's ``skill_ms``
+    metadata, so a run stores no event per op beyond what plain ops store.
+    """
+    if report.kind == "ran":
+        return
     if report.kind in ("warning", "condition_error", "error_recorded"):
         context.log.warning(report.message)
     else:
@@ -214,6 +249,9 @@ def output_metadata(op: PlanOp, outcome: OpOutcome) -> dict[str, Any]:
         metadata["visits"] = dg.MetadataValue.json(visits)
     if op.kind in ("step", "node"):
         metadata["skill"] = f"{op.unit.skill} {op.unit.skill_version}"
+        ran = [r for r in outcome.reports if r.kind == "ran" and r.unit == op.unit.key]
+        if ran:
+            metadata["skill_ms"] = round(float(ran[-1].details["duration_ms"]), 3)
     meta = outcome.context.metadata
     if meta.suspended:
         metadata["suspended"] = True

@@ -121,12 +121,12 @@ def component_resource(
                 f"component {component_name!r} (skill {meta.name!r}) refused its "
                 f"config: {'; '.join(problems)}"
             )
-        healthy = instance.health_check()
-        if init_context.log is not None:
-            report = init_context.log.info if healthy else init_context.log.warning
-            report(
+        # A failed health check is a warning, as in NeuroCore, not an error; a passed
+        # one is silent (one event per component per run would be noise).
+        if not instance.health_check() and init_context.log is not None:
+            init_context.log.warning(
                 f"component {component_name!r} (skill {meta.name} {meta.version}): "
-                f"health_check {'ok' if healthy else 'FAILED'}"
+                "health_check FAILED"
             )
         return instance
 

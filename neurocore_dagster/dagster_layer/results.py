@@ -16,7 +16,7 @@ from flowengine import FlowContext
 
 from neurocore_dagster.dagster_layer.io_manager import DeltaCache, load_lineage
 from neurocore_dagster.dagster_layer.job import PLAN_METADATA
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUT
+from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runtime import delta as deltas
 
@@ -103,12 +103,12 @@ def _scan_events(
             skipped.add(event.step_key)
         elif event.event_type == dg.DagsterEventType.STEP_OUTPUT:
             data = event.event_specific_data
-            if data.step_output_handle.output_name == CONTEXT_OUTPUT:
+            if data.step_output_handle.output_name in CONTEXT_OUTPUTS:
                 flag = data.metadata.get("suspended")
                 suspended = suspended or bool(flag is not None and flag.value)
         elif event.event_type == dg.DagsterEventType.HANDLED_OUTPUT:
             data = event.event_specific_data
-            if data.output_name == CONTEXT_OUTPUT:
+            if data.output_name in CONTEXT_OUTPUTS:
                 outputs[event.step_key] = (run_id, data.metadata["refs_path"].value)
     return outputs, skipped, suspended
 
