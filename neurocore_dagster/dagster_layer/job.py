@@ -240,12 +240,12 @@ def _dependencies(plan: ExecutionPlan, rendered: Mapping[str, RenderedOp]) -> di
     for op in plan.ops:
         if not op.inputs:
             continue
-        sources = [
-            dg.DependencyDefinition(
-                rendered[producers[r]].spec.name, rendered[producers[r]].route_outputs[r]
-            )
+        # Two edges between the same nodes are one dependency when both read flow_context.
+        outputs = dict.fromkeys(
+            (rendered[producers[r]].spec.name, rendered[producers[r]].route_outputs[r])
             for r in op.inputs
-        ]
+        )
+        sources = [dg.DependencyDefinition(node, output) for node, output in outputs]
         invocation = dg.NodeInvocation(
             rendered[op.key].definition.name, alias=rendered[op.key].spec.name
         )

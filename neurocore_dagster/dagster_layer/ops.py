@@ -2,13 +2,15 @@
 
 Every op has one fan-in input ``upstream`` (its incoming routes; Dagster skips
 the op only when none of them was yielded) and yields its context lineage as
-``flow_context``. A graph node or router also has one optional output per
-route, yielded only when the route is active. A sequential step's only route
-is "not suspended", so its successor reads ``flow_context`` itself, which is
-then optional: a suspended step yields ``suspended_context`` instead, and
-Dagster skips everything after it. (One output per step, not two, is a fifth
-of a chain's events.) The compute function hands the op to the runtime and
-reports back through :func:`emit`.
+``flow_context``. A router, or a graph node with a port or condition on an
+edge, also has one optional output per route, yielded only when the route is
+active. The routes of a sequential step, or of a node whose edges are plain,
+are all active unless it suspends the run, so its successors read
+``flow_context`` itself, which is then optional: a suspended op yields
+``suspended_context`` instead, and Dagster skips everything after it. (One
+output per op, not one per route plus one, is a fifth of a chain's events.)
+The compute function hands the op to the runtime and reports back through
+:func:`emit`.
 """
 
 from __future__ import annotations
@@ -151,8 +153,14 @@ def _compute_fn(
 
 
 def passes_context_on(op: PlanOp) -> bool:
-    """A sequential step: its successor reads its ``flow_context`` (no route outputs)."""
-    return op.kind == "step"
+    """Whether the op's routes are all active exactly when it did not suspend the run.
+
+    True for a sequential step, and for a graph node whose edges have neither a port
+    nor a condition. Its successors then read its ``flow_context`` (no route outputs).
+    """
+    if op.kind == "step":
+        return True
+    return op.kind == "node" and all(r.port is None and not r.condition for r in op.routes)
 
 
 def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, Any] | None:
