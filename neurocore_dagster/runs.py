@@ -82,14 +82,49 @@ def execute_blueprint(
     ``run_config={"execution": {"config": {"in_process": {}}}}`` runs one step at
     a time; ``{"threads": {"max_concurrent": N}}`` caps the threads.
     """
+    prepared = prepare_run(blueprint, registry, initial_data, instance, project_root, run_config)
+    return blueprint_run(prepared.execute().run_id, instance=prepared.instance)
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A blueprint run checked and configured, not yet created in the instance."""
+
+    blueprint: Blueprint
+    registry: SkillRegistry | None
+    project_root: str | Path | None
+    job: dg.JobDefinition
+    run_config: dict[str, Any]
+    instance: dg.DagsterInstance
+    built: dg.JobDefinition | None
+    """``job`` when every step runs in this process; else step processes rebuild it."""
+
+    def execute(self, tags: Mapping[str, str] | None = None) -> dg.JobExecutionResult:
+        """Create the run and execute it in this process (steps where its executor puts them)."""
+        with reconstructable_job(
+            self.blueprint, self.registry, self.project_root, built=self.built
+        ) as recon:
+            return dg.execute_job(recon, self.instance, run_config=self.run_config, tags=tags)
+
+
+def prepare_run(
+    blueprint: Blueprint,
+    registry: SkillRegistry | None,
+    initial_data: Mapping[str, Any] | None,
+    instance: dg.DagsterInstance | None,
+    project_root: str | Path | None,
+    run_config: Mapping[str, Any] | None,
+) -> PreparedRun:
+    """Build the job and its run config (threads executor unless told otherwise).
+
+    The execution section is checked here, before any run exists.
+    """
     job = build_job(blueprint, registry, project_root=project_root)
     config = merged_run_config(job, initial_data, run_config)
     config.setdefault("execution", copy.deepcopy(THREADS_EXECUTION))
     built = job_for_execution(job, registry, config["execution"])
     target = resolve_instance(instance, project_root)
-    with reconstructable_job(blueprint, registry, project_root, built=built) as recon:
-        result = dg.execute_job(recon, target, run_config=config)
-    return blueprint_run(result.run_id, instance=target)
+    return PreparedRun(blueprint, registry, project_root, job, config, target, built)
 
 
 def job_for_execution(

@@ -12,7 +12,6 @@ not replayed after it ends. Event types are NeuroCore's (``FLOW_STARTED``,
 from __future__ import annotations
 
 import asyncio
-import copy
 import threading
 import time
 import uuid
@@ -25,15 +24,12 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.executor import THREADS_EXECUTION
-from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
-from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.translator import STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runs import (
-    job_for_execution,
-    merged_run_config,
+    PreparedRun,
+    prepare_run,
     resolve_instance,
     run_failure_message,
 )
@@ -247,26 +243,15 @@ class _Launch:
     default); the run is found by the unique ``neurocore/launch`` tag it carries.
     """
 
-    def __init__(
-        self,
-        blueprint: Blueprint,
-        registry: SkillRegistry | None,
-        project_root: str | Path | None,
-        job: dg.JobDefinition | None,
-        config: Mapping[str, Any],
-        instance: dg.DagsterInstance,
-    ) -> None:
+    def __init__(self, prepared: PreparedRun) -> None:
         self.launch_id = uuid.uuid4().hex
         self.error: BaseException | None = None
-        self._instance = instance
+        self._instance = prepared.instance
         self._run_id: str | None = None
 
         def run() -> None:
             try:
-                with reconstructable_job(blueprint, registry, project_root, built=job) as recon:
-                    dg.execute_job(
-                        recon, instance, run_config=config, tags={LAUNCH_TAG: self.launch_id}
-                    )
+                prepared.execute(tags={LAUNCH_TAG: self.launch_id})
             except Exception as exc:  # reported to the consumer by `run_id`/`alive`
                 self.error = exc
 
@@ -305,13 +290,9 @@ def launch_run(
     project_root: str | Path | None,
     run_config: Mapping[str, Any] | None,
 ) -> tuple[_Launch, dg.DagsterInstance]:
-    job = build_job(blueprint, registry, project_root=project_root)
-    config = merged_run_config(job, initial_data, run_config)
-    config.setdefault("execution", copy.deepcopy(THREADS_EXECUTION))
-    built = job_for_execution(job, registry, config["execution"])
-    dg.validate_run_config(job, config)
-    target = resolve_instance(instance, project_root)
-    return _Launch(blueprint, registry, project_root, built, config, target), target
+    prepared = prepare_run(blueprint, registry, initial_data, instance, project_root, run_config)
+    dg.validate_run_config(prepared.job, prepared.run_config)
+    return _Launch(prepared), prepared.instance
 
 
 def iter_blueprint_events(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -65,16 +65,20 @@ def check_execution_config(execution: Any) -> None:
     ``max_concurrent`` of ``threads`` must be at least 1; anything else in the
     section is checked by Dagster when the run starts.
     """
-    choice = execution.get("config") if isinstance(execution, dict) else None
-    threads = choice.get("threads") if isinstance(choice, dict) else None
-    if isinstance(threads, dict) and "max_concurrent" in threads:
+    threads = _executor_choice(execution).get("threads")
+    if isinstance(threads, Mapping) and "max_concurrent" in threads:
         check_max_concurrent(threads["max_concurrent"])
 
 
 def runs_in_this_process(execution: Any) -> bool:
     """Whether the ``execution`` section keeps every step in the run's process."""
-    choice = execution.get("config") if isinstance(execution, dict) else None
-    return isinstance(choice, dict) and bool(set(choice) & {"threads", "in_process"})
+    return bool(set(_executor_choice(execution)) & {"threads", "in_process"})
+
+
+def _executor_choice(execution: Any) -> Mapping[str, Any]:
+    """The selector under ``execution.config`` (``{}`` when absent or malformed)."""
+    choice = execution.get("config") if isinstance(execution, Mapping) else None
+    return choice if isinstance(choice, Mapping) else {}
 
 
 @functools.cache
