@@ -10,6 +10,8 @@ from typing import Any
 from flowengine import BaseComponent, FlowContext
 from flowengine.errors import FlowTimeoutError
 
+from neurocore_dagster.runtime.access import AccessLog, access_log, record_access, unrecorded
+
 
 def run_in_process(
     component: BaseComponent, context: FlowContext, remaining: float | None
@@ -17,6 +19,9 @@ def run_in_process(
     component.setup(context)
     try:
         cls = type(component)
+        log = access_log(context)
+        with unrecorded(context):
+            sent = context.to_dict()
         with ProcessPoolExecutor(max_workers=1) as pool:
             future = pool.submit(
                 _process_in_child,
@@ -24,10 +29,14 @@ def run_in_process(
                 cls.__qualname__,
                 component.name,
                 dict(component.config),
-                context.to_dict(),
+                sent,
             )
             try:
-                context = FlowContext.from_dict(future.result(timeout=remaining))
+                returned, child_log = future.result(timeout=remaining)
+                context = FlowContext.from_dict(returned)
+                if log is not None:
+                    log.merge(child_log)
+                    record_access(context, log)
             except FuturesTimeout:
                 for process in list(getattr(pool, "_processes", {}).values()):
                     # ProcessPoolExecutor has no public way to kill a hung worker.
@@ -47,7 +56,8 @@ def run_in_process(
 
 def _process_in_child(
     module: str, qualname: str, name: str, config: dict[str, Any], data: dict[str, Any]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], AccessLog]:
+    """Run ``process`` on a copy of the context; return it and what the skill accessed."""
     from neurocore_dagster.runtime.runner import resolve
 
     target: Any = importlib.import_module(module)
@@ -55,5 +65,9 @@ def _process_in_child(
         target = getattr(target, part)
     component = target(name)
     component.init(config)
-    result = resolve(component.process(FlowContext.from_dict(data)))
-    return result.to_dict()
+    context = FlowContext.from_dict(data)
+    log = record_access(context)
+    result = resolve(component.process(context))
+    with unrecorded(result):
+        returned = result.to_dict()
+    return returned, (log if access_log(result) is log else AccessLog(read_all=True))

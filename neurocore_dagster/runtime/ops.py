@@ -14,6 +14,7 @@ from typing import Any
 from flowengine import BaseComponent, FlowContext
 
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
+from neurocore_dagster.runtime.access import access_log, record_access, stop_recording
 from neurocore_dagster.runtime.conditions import active_routes, step_decision
 from neurocore_dagster.runtime.delta import (
     Delta,
@@ -21,7 +22,7 @@ from neurocore_dagster.runtime.delta import (
     build_context,
     initial_delta,
     ordered,
-    scalar_conflicts,
+    overwrite_conflicts,
 )
 from neurocore_dagster.runtime.loop import run_region
 from neurocore_dagster.runtime.report import Report, ReportLog
@@ -63,7 +64,7 @@ def execute_op(
         ancestry = ordered(d for lineage in inputs for d in lineage)
     else:
         ancestry = [initial_delta(initial_data)]
-    for key, first, second in scalar_conflicts(ancestry, plan.ancestors):
+    for key, first, second in overwrite_conflicts(ancestry, plan.ancestors):
         reports.append(
             Report(
                 "warning",
@@ -76,10 +77,13 @@ def execute_op(
         )
     context = build_context(ancestry)
     before = Snapshot.of(context)
+    record_access(context)
     if resume_data is not None:
         context.set("resume_data", dict(resume_data))
     context, routes = _run_kind(plan, op, context, components, params, reports)
-    own = before.delta(op.key, op.order, context)
+    log = access_log(context)
+    stop_recording(context)
+    own = before.delta(op.key, op.order, context, log)
     return OpOutcome(
         lineage=(*ancestry, own),
         own=own,
