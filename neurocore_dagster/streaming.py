@@ -24,9 +24,9 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
 from neurocore_dagster.dagster_layer.translator import STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import CONTEXT_OUTPUTS
 from neurocore_dagster.runs import (
     PreparedRun,
     prepare_run,

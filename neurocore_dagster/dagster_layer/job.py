@@ -21,9 +21,6 @@ from neurocore_dagster.dagster_layer.llm_resource import (
 )
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.dagster_layer.ops import (
-    CONTEXT_OUTPUT,
-    SUSPENDED_OUTPUT,
-    UPSTREAM_INPUT,
     RenderedOp,
     passes_context_on,
     render_op,
@@ -39,6 +36,7 @@ from neurocore_dagster.dagster_layer.translator import (
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.model import ExecutionPlan, Route
 from neurocore_dagster.skills.config import ConfigLayer, merge_layers, schema_issues

@@ -12,6 +12,7 @@ scalar key written by two parallel branches the write flowengine makes last.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -153,9 +154,22 @@ def apply_data(data: dict[str, Any], changes: Mapping[str, Change]) -> None:
 
 
 def ordered(deltas: Iterable[Delta]) -> list[Delta]:
-    """Unique deltas (by op) in flowengine's order."""
+    """Unique deltas (by op) in flowengine's order.
+
+    Two deltas of one op (a loop region that suspended, then resumed: ``op`` and
+    ``op/resumed``) share its order; the name puts the earlier part first.
+    """
     unique = {d.op: d for d in deltas}
-    return sorted(unique.values(), key=lambda d: d.order)
+    return sorted(unique.values(), key=lambda d: (d.order, d.op))
+
+
+RESUMED_SUFFIX = "/resumed"
+
+
+def without_suspension(delta: Delta) -> Delta:
+    """``delta`` as the first part of an op that went on after its suspension was decided."""
+    meta = dataclasses.replace(delta.meta, suspended_at=None, suspension_reason=None)
+    return dataclasses.replace(delta, meta=meta, location=None)
 
 
 INITIAL_OP = "__initial__"
