@@ -405,13 +405,14 @@ class _Walker:
                 self.plain = False
                 self.walk(value_node, loc)
                 continue
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
+            key = self._key(key_node)
             line = self.line(key_node)
             if key in seen:
+                written = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
                 self.problems.append(
                     issue(
                         "yaml.duplicate_key",
-                        f"key {key!r} is written twice (first on line {seen[key]}); "
+                        f"key {written!r} is written twice (first on line {seen[key]}); "
                         "YAML would silently keep only the last one",
                         (*loc, key),
                         file=self.file,
@@ -423,7 +424,21 @@ class _Walker:
             value = self.walk(value_node, (*loc, key))
             self.lines[(*loc, key)] = line
             if self.plain and isinstance(key_node, yaml.ScalarNode):
-                data[self._scalar(key_node)] = value
+                data[key] = value
             else:
                 self.plain = False
         return data
+
+    def _key(self, node: yaml.Node) -> Any:
+        """A key as the data holds it (``yes`` is ``True``), so its line is found under
+        the path an error names; a key PyYAML cannot build stays its text."""
+        if not isinstance(node, yaml.ScalarNode):
+            return repr(node)
+        if node.tag == _STR_TAG or node.tag not in _SCALAR_TAGS:
+            return node.value
+        try:
+            key = self.loader.construct_object(node)
+            hash(key)
+        except _SCALAR_ERRORS:
+            return node.value
+        return key
