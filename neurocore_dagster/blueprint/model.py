@@ -10,6 +10,7 @@ expanded before validation, so ``Blueprint.model_validate`` and
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Literal
 
 from flowengine.agent.meta import IOFieldSpec
@@ -37,9 +38,13 @@ _FORBID = ConfigDict(extra="forbid", strict=True)
 
 
 class Settings(FlowSettings):
-    """flowengine's ``FlowSettings``, every field and range, with unknown keys refused."""
+    """flowengine's ``FlowSettings``, every field and range, with unknown keys refused, and
+    a timeout no longer than a thread or event loop can wait (``threading.TIMEOUT_MAX``)."""
 
     model_config = _FORBID
+    timeout_seconds: float = Field(
+        default=300.0, gt=0, le=threading.TIMEOUT_MAX, description="Maximum flow execution time"
+    )
 
 
 class Component(ComponentConfig):
