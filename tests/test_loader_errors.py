@@ -349,7 +349,7 @@ flow:
         GOOD_HEAD + "flow:\n  steps:\n    - approval: {1: one, two: 2}\n",
         9,
         "key.not_string",
-        "key 1 (int) is not a string",
+        "key '1': the key is 1 (int), not a string",
     ),
     (
         "input_default_of_wrong_type",

@@ -224,3 +224,13 @@ def test_definitions_validate_in_dagster_after_checks(root: Path) -> None:
     _write(root, "clash.yaml", GOOD.format(name="good"))
     defs = build_definitions(root)
     dg.Definitions.validate_loadable(defs)
+
+
+def test_a_date_in_project_config_is_a_located_error(root: Path) -> None:
+    """Skill config from ``neurocore.yaml`` becomes run config of every job: a date there
+    was a serialization traceback from ``build_definitions``."""
+    (root / "neurocore.yaml").write_text("skills:\n  greet:\n    since: 2024-01-01\n")
+    with pytest.raises(BlueprintError) as caught:
+        build_definitions(root)
+    assert [(i.type, i.line) for i in caught.value.issues] == [("value.date", 3)]
+    assert "neurocore.yaml:3" in str(caught.value) and "quoted" in str(caught.value)

@@ -51,7 +51,7 @@ def json_value_issues(data: Any, loc: Loc = ()) -> list[BlueprintIssue]:
 def _bad_key(key: Any, loc: Loc) -> BlueprintIssue:
     return issue(
         "key.not_string",
-        f"key {key!r} ({type(key).__name__}) is not a string",
+        f"the key is {key!r} ({type(key).__name__}), not a string",
         loc,
         input=key,
         expected=_QUOTE_KEY,
@@ -83,7 +83,8 @@ def _bad_scalar(value: Any, loc: Loc) -> BlueprintIssue | None:
         )
     return issue(
         "value.not_json",
-        f"YAML builds a {type(value).__name__} here, which JSON run config cannot hold",
+        f"a {type(value).__name__} here (YAML tags such as !!binary and !!set build "
+        "them), which JSON run config cannot hold",
         loc,
         input=value,
         expected="a string, number, boolean, null, list or mapping",
