@@ -234,3 +234,23 @@ def test_a_date_in_project_config_is_a_located_error(root: Path) -> None:
         build_definitions(root)
     assert [(i.type, i.line) for i in caught.value.issues] == [("value.date", 3)]
     assert "neurocore.yaml:3" in str(caught.value) and "quoted" in str(caught.value)
+
+
+def test_validate_named_files_with_the_project(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A named file is judged against the whole project (its trigger may name another
+    file's blueprint); a file outside the blueprints folder is named as given."""
+    _write(
+        root,
+        "trig.yaml",
+        GOOD.format(name="trig") + "triggers:\n  - run_status: {blueprint: good}\n",
+    )
+    (root / "elsewhere").mkdir()
+    outside = root / "elsewhere" / "good_again.yaml"
+    outside.write_text(GOOD.format(name="good"))
+    assert main(["--project", str(root), "validate", str(root / "blueprints" / "trig.yaml")]) == 0
+    assert "1 blueprint(s) valid" in capsys.readouterr().out
+    assert main(["--project", str(root), "validate", str(outside)]) == 1
+    err = capsys.readouterr().err
+    assert f"{outside}:1:" in err and "job.name_clash" in err

@@ -156,18 +156,21 @@ def validate_project(
     Files named in ``paths`` outside the blueprints folder are checked with the project's
     files, so a ``run_status`` trigger or a job name clash is judged against the project.
     """
-    files = blueprint_files(project)
-    known = {p.resolve() for p in files}
-    files += [p for p in paths if p.resolve() not in known]
+    files = [(p, display_path(project, p)) for p in blueprint_files(project)]
+    shown_as = {p.resolve(): shown for p, shown in files}
+    for path in paths:  # a file outside the blueprints folder is named as given
+        if path.resolve() not in shown_as:
+            shown_as[path.resolve()] = str(path)
+            files.append((path, str(path)))
     check = check_project(
         project,
         registry,
-        [(p, display_path(project, p)) for p in files],
+        files,
         cache=ParseCache.for_project(project.root, project.blueprints_dir),
     )
     if not paths:
         return check
-    wanted = {display_path(project, p) for p in paths}
+    wanted = {shown_as[p.resolve()] for p in paths}
     return ProjectCheck(
         loaded={k: v for k, v in check.loaded.items() if k in wanted},
         broken={k: v for k, v in check.broken.items() if k in wanted},
