@@ -24,7 +24,7 @@ from typing import Any
 import dagster as dg
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from test_property_loader import EXAMPLES, SCALE, hostile_examples
 
@@ -83,10 +83,13 @@ def projects(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     names = [d["name"] for d in docs]
     for doc in docs:
         change = draw(
-            st.sampled_from(["none", "same_job", "run_status", "trigger_name", "hostile"])
+            st.sampled_from(
+                ["none", "same_job", "run_status", "run_status", "trigger_name", "hostile"]
+            )
         )
         if change == "same_job":
-            doc["name"] = draw(st.sampled_from(names)).replace("-", "_")
+            doc["name"] = draw(st.sampled_from([n for n in names if n != doc["name"]]))
+            doc["name"] = doc["name"].replace("-", draw(st.sampled_from(["-", "_", "."])))
         elif change == "run_status":
             target = draw(st.sampled_from([*names, "nope"]))
             doc["triggers"] = [{"run_status": {"blueprint": target}}]
@@ -96,11 +99,11 @@ def projects(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
             doc.clear()
             doc.update(draw(hostile_examples())[1])
     skills = draw(st.sampled_from([{"greet": {"greeting": "Hi"}}, {"greeet": {}}, {}]))
-    config = {"paths": {"skills": "skills", "blueprints": "blueprints"}, "skills": skills}
+    config = {**yaml.safe_load((ROOT / "neurocore.yaml").read_text()), "skills": skills}
     return dict(zip(FILE_NAMES, docs, strict=False)), config
 
 
-@settings(max_examples=12 * SCALE)
+@settings(max_examples=25 * SCALE)
 @given(project=projects())
 def test_validate_and_definitions_report_the_same_problems(
     project: tuple[dict[str, Any], dict[str, Any]],
@@ -112,6 +115,8 @@ def test_validate_and_definitions_report_the_same_problems(
         raised = definition_problems(root)
         assert printed == raised
         broken = {f for f, _, kind in raised if kind != "project.unknown_skill"}
+        for kind in sorted({kind for _, _, kind in raised}):
+            event(kind)
         assert code == (1 if broken else 0)
         defs = build_definitions(root)
         repository = defs.get_repository_def()  # Dagster accepts every name
