@@ -37,8 +37,8 @@ MAX_CONDITION_CHARS = 10_000
 MAX_CONDITION_VALUE = 1_000_000
 """Most items (characters of a string) a repetition or ``%`` format in a condition may build."""
 
-_FORMAT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
-"""A ``%`` conversion's width and precision (``%08.3f``, ``%(name)*d``)."""
+_FORMAT_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+"""A ``%`` conversion's width and precision (``%08.3f``, ``%(name)*d``); ``%%`` has none."""
 
 
 @dataclass(frozen=True)
