@@ -139,7 +139,7 @@ def _definitions(
     for error in check.broken.values():
         log.error("blueprint left out of the definitions:\n%s", error)
     jobs = [item.job for item in check.loaded.values()]
-    names = placeholder_names(list(check.broken), {job.name for job in jobs})
+    names = placeholder_names(sorted(check.broken), {job.name for job in jobs})
     jobs.extend(broken_job(shown, error, names[shown]) for shown, error in check.broken.items())
     triggers = check.triggers
     schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
