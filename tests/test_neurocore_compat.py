@@ -174,11 +174,9 @@ def test_hook_stays_out_when_a_real_neurocore_exists(tmp_path: Path) -> None:
         from neurocore_dagster import discover_skills
         registry = discover_skills({str(tmp_path / "project")!r})
         import neurocore
-        try:
-            import neurocore_ai
-            ai = "imported"
-        except ModuleNotFoundError:
-            ai = "missing"
+        import neurocore.skills.base
+        import neurocore_ai.skills.base
+        ai = neurocore_ai.skills.base.Skill is neurocore.skills.base.Skill
         cls = registry.get("mine")
         print(json.dumps({{
             "file": neurocore.__file__,
@@ -201,7 +199,7 @@ def test_hook_stays_out_when_a_real_neurocore_exists(tmp_path: Path) -> None:
         "active": False,
         "base": "neurocore.skills.base",
         "version": "9",
-        "neurocore_ai": "missing",
+        "neurocore_ai": True,  # a view of the real package, not the stand-in
     }
 
 

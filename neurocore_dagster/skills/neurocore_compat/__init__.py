@@ -14,7 +14,8 @@ The hook never shadows a real package: where any other finder can import
 ``neurocore`` (neurocore-ai installed, or any package of that name on
 ``sys.path``), it stays silent and NeuroCore's own classes are used (they are
 skills here as they are). ``neurocore_ai``, the module name some skill packages
-use, is answered the same way while neither package exists.
+use (neurocore-ai itself has no such module), is answered too: by the stand-in
+without neurocore-ai, as a view of the real ``neurocore`` with it.
 
 The names served, module by module, are in :mod:`.names`; a NeuroCore name this
 package does not provide fails to import with an error that says so.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from neurocore_dagster.skills.neurocore_compat.names import (
     EMULATED_VERSION,
     IMPORTED_WITH,
     MODULES,
+    ROOTS,
     canonical,
     is_package,
 )
@@ -22,6 +24,10 @@ from neurocore_dagster.skills.neurocore_compat.names import (
 _LOCK = threading.Lock()
 MARKER = "__neurocore_dagster_compat__"
 """Set on every module the hook made, so code (and tests) can tell them from the real ones."""
+STAND_IN = "stand-in"
+"""Marker value of a module answered from :data:`.names.MODULES` (no neurocore installed)."""
+ALIAS = "alias"
+"""Marker value of a ``neurocore_ai.*`` module that forwards to the installed ``neurocore``."""
 
 
 class _CompatLoader(importlib.abc.Loader):
@@ -35,7 +41,7 @@ class _CompatLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         table = MODULES[self.path]
-        setattr(module, MARKER, True)
+        setattr(module, MARKER, STAND_IN)
         module.__doc__ = (
             f"NeuroCore's {self.path}, answered by neurocore-dagster (neurocore-ai is not "
             "installed): see neurocore_dagster.skills.neurocore_compat."
@@ -73,40 +79,79 @@ def _resolver(module: ModuleType, path: str, table: dict[str, str]) -> Callable[
     return resolve
 
 
+class _AliasLoader(importlib.abc.Loader):
+    """Makes ``neurocore_ai.x`` a view of the installed ``neurocore.x``: same objects."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        real = importlib.import_module(self.target)
+        setattr(module, MARKER, ALIAS)
+        module.__doc__ = f"{self.target} (neurocore-ai), under the name some skill packages use."
+        module.__getattr__ = lambda name: getattr(real, name)  # type: ignore[attr-defined]
+        module.__dir__ = lambda: dir(real)  # type: ignore[attr-defined]
+
+
 class CompatFinder(importlib.abc.MetaPathFinder):
     """Serves NeuroCore's module paths only where no other finder can.
 
     It sits last on ``sys.meta_path`` and, for a top-level name, first asks every
-    other finder for ``neurocore`` (and the name itself), so an installed
-    package always wins, even one whose finder was added after this one. A
-    submodule is served only below a module this finder made.
+    other finder (so an installed package always wins, even one whose finder was
+    added after this one). Without a real ``neurocore`` it answers ``neurocore.*``
+    and ``neurocore_ai.*`` from :data:`.names.MODULES`; with one, it answers only
+    ``neurocore_ai.*``, as views of the real modules. A submodule is served only
+    below a module this finder made, in the same mode.
     """
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        parent, _, _ = fullname.rpartition(".")
-        if parent and not getattr(sys.modules.get(parent), MARKER, False):
+        root = fullname.partition(".")[0]
+        if root not in ROOTS:
             return None
-        table_path = canonical(fullname)
-        if table_path is None:
-            if parent:  # below a stand-in: nobody else can serve it, so say why
-                raise ModuleNotFoundError(
-                    f"No module named {fullname!r}: neurocore-dagster stands in for "
-                    f"NeuroCore's {', '.join(MODULES)} only; install neurocore-ai "
-                    "(Python 3.13+) for the rest",
-                    name=fullname,
-                )
+        parent = fullname.rpartition(".")[0]
+        if parent:
+            mode = getattr(sys.modules.get(parent), MARKER, None)
+        elif _real_module(fullname):
             return None
-        if not parent and (_real_module("neurocore") or _real_module(fullname)):
-            return None
-        package = is_package(table_path)
-        spec = importlib.machinery.ModuleSpec(
-            fullname, _CompatLoader(table_path), origin="neurocore-dagster", is_package=package
+        else:
+            mode = ALIAS if _real_module("neurocore") else STAND_IN
+        if mode == ALIAS:
+            return _alias_spec(fullname, "neurocore" + fullname[len(root) :])
+        if mode == STAND_IN:
+            return _stand_in_spec(fullname)
+        return None
+
+
+def _alias_spec(fullname: str, target: str) -> importlib.machinery.ModuleSpec | None:
+    real = importlib.util.find_spec(target)
+    if real is None:
+        return None
+    spec = importlib.machinery.ModuleSpec(fullname, _AliasLoader(target), origin=real.origin)
+    if real.submodule_search_locations is not None:
+        spec.submodule_search_locations = []
+    return spec
+
+
+def _stand_in_spec(fullname: str) -> importlib.machinery.ModuleSpec:
+    table_path = canonical(fullname)
+    if table_path is None:  # below a stand-in nobody else can serve it, so say why
+        raise ModuleNotFoundError(
+            f"No module named {fullname!r}: neurocore-dagster stands in for NeuroCore's "
+            f"{', '.join(MODULES)} only; install neurocore-ai (Python 3.13+) for the rest",
+            name=fullname,
         )
-        if package:
-            spec.submodule_search_locations = []
-        return spec
+    package = is_package(table_path)
+    spec = importlib.machinery.ModuleSpec(
+        fullname, _CompatLoader(table_path), origin="neurocore-dagster", is_package=package
+    )
+    if package:
+        spec.submodule_search_locations = []
+    return spec
 
 
 def _real_module(name: str) -> bool:
