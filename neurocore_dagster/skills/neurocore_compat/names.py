@@ -90,9 +90,17 @@ MODULES: dict[str, dict[str, str]] = {
         **_APPROVAL,
         "BUILTIN_SKILLS": "neurocore_dagster.skills.builtin:BUILTIN_SKILLS",
     },
-    "neurocore.skills.builtin.approval": _APPROVAL,
+    "neurocore.skills.builtin.approval": {
+        **_APPROVAL,
+        "AsyncSkill": f"{_BASE}:AsyncSkill",
+        "SkillMeta": f"{_BASE}:SkillMeta",
+        "ExecutionError": f"{_ERRORS}:ExecutionError",
+        "FlowContext": "flowengine:FlowContext",
+    },
     "neurocore.llm": _LLM_NAMES,
     "neurocore.llm.provider": _LLM_NAMES,
+    # NeuroCore's runner (execute_blueprint, load_and_run, ...) is not served: its
+    # signatures differ from this package's; use neurocore_dagster's own.
     "neurocore.runtime": {},
     "neurocore.runtime.events": _EVENT_NAMES,
 }
