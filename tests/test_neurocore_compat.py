@@ -59,6 +59,7 @@ def test_template_skills_discover_and_run(instance: Any) -> None:
         "query": "how are you today",
         "answer": "[offline-echo] how are you today",
         "answer_model": "offline-echo",
+        "llm_is_provider": True,
         "shouted": "[OFFLINE-ECHO] HOW ARE YOU TODAY",
         "words": 5,
         "is_async": True,
