@@ -333,3 +333,17 @@ def test_streamed_events_in_neurocore_form(instance: Any) -> None:
         for d in dicts
     )
     assert json.loads(json.dumps(dicts, default=str))[1]["step_name"] == "chat"
+
+
+def test_step_processes_import_neurocore_skills(instance: Any) -> None:
+    """Runs launched from the UI run each step in a fresh process: the hook is there too."""
+    run = execute_blueprint(
+        load_blueprint(PROJECT / "blueprints" / "chat.yaml"),
+        initial_data={"query": "hi there"},
+        instance=instance,
+        project_root=PROJECT,
+        run_config={"execution": {"config": {"multiprocess": {}}}},
+    )
+    assert run.status == "completed", run.error
+    assert run.context.data.to_dict()["woven"] == "3 words"
+    assert run.context.data.to_dict()["shouted"] == "[OFFLINE-ECHO] HI THERE"
