@@ -347,3 +347,19 @@ def test_step_processes_import_neurocore_skills(instance: Any) -> None:
     assert run.status == "completed", run.error
     assert run.context.data.to_dict()["woven"] == "3 words"
     assert run.context.data.to_dict()["shouted"] == "[OFFLINE-ECHO] HI THERE"
+
+
+def test_unserved_neurocore_import_names_file_line_and_choices(tmp_path: Path) -> None:
+    skills = tmp_path / "skills"
+    skills.mkdir()
+    (skills / "cfg.py").write_text(
+        '"""A skill that reads NeuroCore\'s config module."""\n'
+        "from neurocore import Skill\n"
+        "from neurocore.config import load_config\n"
+    )
+    with pytest.raises(neurocore_dagster.SkillError) as caught:
+        discover_skills(tmp_path)
+    text = str(caught.value)
+    assert f"{skills / 'cfg.py'}:3 failed to import" in text
+    assert "'neurocore.config'" in text and "neurocore.skills.base" in text
+    assert "neurocore-ai" in text

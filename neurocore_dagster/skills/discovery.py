@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+import traceback
 from importlib.metadata import EntryPoints, entry_points
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def skill_classes_in_file(path: Path) -> list[type]:
         except Exception as exc:
             sys.modules.pop(module_name, None)
             raise SkillError(
-                f"skill file {path} failed to import: {type(exc).__name__}: {exc}"
+                f"skill file {_where(path, exc)} failed to import: {type(exc).__name__}: {exc}"
             ) from exc
     found = [
         obj
@@ -91,6 +92,12 @@ def skill_classes_in_file(path: Path) -> list[type]:
     for cls in found:
         skill_meta_of(cls)
     return sorted(found, key=lambda c: c.__qualname__)
+
+
+def _where(path: Path, exc: BaseException) -> str:
+    """``path:line`` of the skill file's line that raised (through any calls it made)."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+    return f"{path}:{lines[-1]}" if lines else str(path)
 
 
 def _load_entry_point(ep: object, group: str) -> type:
