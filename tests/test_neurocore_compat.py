@@ -363,3 +363,21 @@ def test_unserved_neurocore_import_names_file_line_and_choices(tmp_path: Path) -
     assert f"{skills / 'cfg.py'}:3 failed to import" in text
     assert "'neurocore.config'" in text and "neurocore.skills.base" in text
     assert "neurocore-ai" in text
+
+
+def test_a_bare_neurocore_folder_does_not_hide_the_stand_in(tmp_path: Path) -> None:
+    (tmp_path / "neurocore" / "data").mkdir(parents=True)  # a folder, not a package
+    script = (
+        "import sys\n"
+        "from neurocore_dagster.skills import neurocore_compat\n"
+        "neurocore_compat.install()\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from neurocore import AsyncSkill\n"
+        "import neurocore_dagster\n"
+        "print(AsyncSkill is neurocore_dagster.AsyncSkill, neurocore_compat.is_active())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]

@@ -99,12 +99,13 @@ class _AliasLoader(importlib.abc.Loader):
 class CompatFinder(importlib.abc.MetaPathFinder):
     """Serves NeuroCore's module paths only where no other finder can.
 
-    It sits last on ``sys.meta_path`` and, for a top-level name, first asks every
-    other finder (so an installed package always wins, even one whose finder was
-    added after this one). Without a real ``neurocore`` it answers ``neurocore.*``
-    and ``neurocore_ai.*`` from :data:`.names.MODULES`; with one, it answers only
-    ``neurocore_ai.*``, as views of the real modules. A submodule is served only
-    below a module this finder made, in the same mode.
+    It sits first on ``sys.meta_path`` (so a bare ``neurocore/`` folder, which
+    Python's path finder would import as an empty namespace package, does not hide
+    it) and, for a top-level name, first asks every other finder: an installed
+    package always wins, wherever its finder sits. Without a real ``neurocore``
+    it answers ``neurocore.*`` and ``neurocore_ai.*`` from :data:`.names.MODULES`;
+    with one, it answers only ``neurocore_ai.*``, as views of the real modules.
+    A submodule is served only below a module this finder made, in the same mode.
     """
 
     def find_spec(
@@ -155,7 +156,11 @@ def _stand_in_spec(fullname: str) -> importlib.machinery.ModuleSpec:
 
 
 def _real_module(name: str) -> bool:
-    """True when ``name`` is imported, or importable, from somewhere other than this hook."""
+    """True when ``name`` is imported, or importable, from somewhere other than this hook.
+
+    A bare folder of that name (a namespace package, say ``neurocore/`` in the
+    working directory) does not count: it is not a package that provides anything.
+    """
     module = sys.modules.get(name)
     if module is not None:
         return not getattr(module, MARKER, False)
@@ -163,7 +168,8 @@ def _real_module(name: str) -> bool:
         find = getattr(finder, "find_spec", None)
         if isinstance(finder, CompatFinder) or find is None:
             continue
-        if find(name, None) is not None:
+        spec = find(name, None)
+        if spec is not None and spec.origin not in (None, "namespace"):
             return True
     return False
 
@@ -173,10 +179,10 @@ def _installed() -> CompatFinder | None:
 
 
 def install() -> None:
-    """Put the finder last on ``sys.meta_path`` (once); harmless when neurocore-ai is installed."""
+    """Put the finder on ``sys.meta_path`` (once); harmless when neurocore-ai is installed."""
     with _LOCK:
         if _installed() is None:
-            sys.meta_path.append(CompatFinder())
+            sys.meta_path.insert(0, CompatFinder())
 
 
 def is_active() -> bool:
