@@ -66,13 +66,13 @@ def _resolver(module: ModuleType, path: str, table: dict[str, str]) -> Callable[
         source, _, attribute = target.partition(":")
         try:
             value = getattr(importlib.import_module(source), attribute)
-        except AttributeError:
+        except (AttributeError, ImportError) as exc:
             raise ImportError(
                 f"{path}.{name} is NeuroCore's, and neurocore-dagster does not provide it "
-                f"(looked for {source}.{attribute}); install neurocore-ai (Python 3.13+) "
-                "to use NeuroCore's own",
+                f"(looked for {source}.{attribute}: {type(exc).__name__}: {exc}); install "
+                "neurocore-ai (Python 3.13+) to use NeuroCore's own",
                 name=module.__name__,
-            ) from None
+            ) from exc
         setattr(module, name, value)
         return value
 
