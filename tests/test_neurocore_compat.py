@@ -381,3 +381,33 @@ def test_a_bare_neurocore_folder_does_not_hide_the_stand_in(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_neurocore_registry_and_discovery_names(tmp_path: Path) -> None:
+    neurocore_compat.install()
+    from types import SimpleNamespace
+
+    from neurocore.errors import BlueprintError, ConfigError, NeuroCoreError
+    from neurocore.skills import SkillRegistry, discover_directory, discover_skills
+    from neurocore.skills.base import is_async_skill
+
+    by_root = discover_skills(PROJECT)
+    by_config = discover_skills(SimpleNamespace(skills_dir=PROJECT / "skills"))
+    assert isinstance(by_root, SkillRegistry) and isinstance(
+        by_root, neurocore_dagster.SkillRegistry
+    )
+    assert by_root.list_skills() == by_config.list_skills()
+    assert "approval" in by_root.list_skills() and "chat" in by_root.list_skills()
+    assert [m.name for m in by_root.list_skill_metas()] == by_root.list_skills()
+    folder = discover_directory(PROJECT / "skills")
+    assert {"chat", "count", "shout", "weave"} <= set(folder.list_skills())
+    chat = folder.create("chat", instance_name="assistant")
+    assert chat.name == "assistant" and is_async_skill(chat)
+    assert not is_async_skill(folder.create("shout"))
+    assert folder.get_or_raise("count") is folder.get("count")
+    with pytest.raises(neurocore_dagster.SkillError, match=r"unknown skill 'nope'.*chat"):
+        folder.get_or_raise("nope")
+    error = BlueprintError("step 2 names no component")
+    assert isinstance(error, neurocore_dagster.BlueprintError)
+    assert error.issues[0].msg == "step 2 names no component"
+    assert issubclass(ConfigError, NeuroCoreError)
