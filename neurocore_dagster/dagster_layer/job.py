@@ -144,9 +144,7 @@ def _component_resources(
         meta = registry.meta(component.type)
         merged = merge_layers(
             [
-                ConfigLayer(
-                    project.skill_config(component.type), project.source, ("skills", component.type)
-                ),
+                *project.skill_config_layers(component.type),
                 ConfigLayer(
                     dict(component.config), blueprint.source, ("components", index, "config")
                 ),
