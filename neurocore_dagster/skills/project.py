@@ -47,9 +47,6 @@ class Paths(BaseModel):
     logs: str = "logs"
 
 
-LLM_PROVIDERS = ("offline", "mock", "openai", "openai-compatible", "ollama", "vllm", "litellm")
-
-
 class LLMSettings(BaseModel):
     """The ``llm:`` section: the provider given to skills with ``requires_llm``.
 
