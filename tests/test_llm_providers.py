@@ -250,9 +250,17 @@ def test_neurocore_api_key_variable_is_read_at_run_start_and_never_stored(
 
 
 def test_components_get_their_own_llm_settings(
-    tmp_path: Path, openai_server: FakeServer, instance: Any
+    tmp_path: Path,
+    openai_server: FakeServer,
+    instance: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    register_secret: Any,
 ) -> None:
-    own = f'llm_base_url: "{openai_server.root}/v1", llm_model: tiny'
+    monkeypatch.setenv("NCT_COMPONENT_KEY", register_secret("sk-component-8c03"))
+    own = (
+        f'llm_base_url: "{openai_server.root}/v1", llm_model: tiny, '
+        "llm_api_key: {env: NCT_COMPONENT_KEY}"
+    )
     root, blueprint = _project(
         tmp_path,
         "llm: {provider: offline, model: project-echo}\n",
@@ -269,6 +277,9 @@ def test_components_get_their_own_llm_settings(
     assert data["own"] == TEXT and data["own_by"] == "openai-compatible/tiny"
     assert data["renamed"] == "[other-echo] Q?" and data["renamed_by"] == "offline/other-echo"
     assert [r["body"]["model"] for r in openai_server.requests] == ["tiny"]
+    assert _key_sent(openai_server.last) == "sk-component-8c03"
+    stored = instance.get_run_by_id(run.run_id)
+    assert "sk-component-8c03" not in str(stored.run_config)
     assert [u[0] for u in _usage(instance, run.run_id)] == [1, 1, 1]
 
 
@@ -451,3 +462,27 @@ def _in_memory_project(llm: dict[str, str], ask: dict[str, str]) -> Any:
         _REGISTRY.append(discover_project_skills(Project(root=folder)))
     config = ProjectFile.model_validate({"llm": llm, "skills": {"ask": ask}})
     return replace(Project(root=Path.cwd()), config=config)
+
+
+def test_a_key_from_the_projects_dotenv_is_used_and_never_stored(
+    tmp_path: Path,
+    anthropic_server: FakeServer,
+    instance: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    register_secret: Any,
+) -> None:
+    monkeypatch.setenv("NCT_DOTENV_KEY", "")  # recorded, so the value .env loads is removed
+    monkeypatch.delenv("NCT_DOTENV_KEY")
+    root, blueprint = _project(
+        tmp_path,
+        f"llm: {{provider: anthropic, base_url: '{anthropic_server.root}', "
+        "api_key_env: NCT_DOTENV_KEY}\n",
+        "- {name: asker, type: ask}\n",
+    )
+    (root / ".env").write_text(f"NCT_DOTENV_KEY={register_secret('sk-dotenv-61f0')}\n")
+    run = _run(root, blueprint, instance)
+    assert run.status == "completed", run.error
+    assert _key_sent(anthropic_server.last) == "sk-dotenv-61f0"
+    assert anthropic_server.last["body"]["model"] == "claude-sonnet-4-6"
+    stored = instance.get_run_by_id(run.run_id)
+    assert "sk-dotenv-61f0" not in str(stored.run_config) + str(stored.tags)
