@@ -486,3 +486,19 @@ def test_a_key_from_the_projects_dotenv_is_used_and_never_stored(
     assert anthropic_server.last["body"]["model"] == "claude-sonnet-4-6"
     stored = instance.get_run_by_id(run.run_id)
     assert "sk-dotenv-61f0" not in str(stored.run_config) + str(stored.tags)
+
+
+def test_a_stream_read_only_in_part_still_counts_as_a_call() -> None:
+    from neurocore_dagster.llm.provider import usage_scope
+
+    provider = MockProvider()
+
+    async def read_one() -> str:
+        pieces = provider.stream([{"role": "user", "content": "x"}])
+        first = await pieces.__anext__()
+        await pieces.aclose()
+        return first
+
+    with usage_scope() as usage:
+        assert asyncio.run(read_one()) == "m"
+    assert (usage.calls, usage.models) == (1, ["mock-model"])

@@ -221,15 +221,17 @@ class ChatProvider(abc.ABC):
         request = self._request(messages, max_tokens, temperature, system)
         pieces: list[str] = []
         count = TokenCount()
-        async for item in self._stream(request):
-            if isinstance(item, TokenCount):
-                count = item
-            elif item:
-                pieces.append(item)
-                yield item
-        record_usage(
-            LLMResponse("".join(pieces), self._model, count.input_tokens, count.output_tokens)
-        )
+        try:
+            async for item in self._stream(request):
+                if isinstance(item, TokenCount):
+                    count = item
+                elif item:
+                    pieces.append(item)
+                    yield item
+        finally:  # a stream the skill stops reading early was still a call
+            record_usage(
+                LLMResponse("".join(pieces), self._model, count.input_tokens, count.output_tokens)
+            )
 
     @abc.abstractmethod
     async def _complete(self, request: ChatRequest) -> LLMResponse: ...
