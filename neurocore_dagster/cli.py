@@ -20,6 +20,7 @@ from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
 from neurocore_dagster.runs import execute_blueprint
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import load_project
+from neurocore_dagster.skills.project_env import project_root_of
 
 
 class UsageError(NeuroCoreDagsterError):
@@ -29,6 +30,7 @@ class UsageError(NeuroCoreDagsterError):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.project = str(project_root_of(args.project))
     try:
         return int(args.handler(args))
     except BlueprintError as error:
@@ -43,7 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurocore-dagster", description="Run NeuroCore blueprints as Dagster jobs."
     )
-    parser.add_argument("--project", default=".", help="project folder (default: .)")
+    parser.add_argument(
+        "--project",
+        default=None,
+        help="project folder (default: the nearest folder at or above the working "
+        "directory that holds neurocore.yaml, else the working directory)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check blueprints; list every problem")
     validate.add_argument("paths", nargs="*", help="blueprint files (default: all)")

@@ -42,11 +42,11 @@ _LLM_NAMES = {
     "LLMMessage": f"{_PROVIDER}:LLMMessage",
     "LLMResponse": f"{_PROVIDER}:LLMResponse",
     "LLMProvider": f"{_PROVIDER}:LLMProvider",
-    # NeuroCore's providers: served once neurocore_dagster.llm exports them.
-    "AnthropicProvider": f"{_LLM}:AnthropicProvider",
-    "GeminiProvider": f"{_LLM}:GeminiProvider",
-    "OpenAIProvider": f"{_LLM}:OpenAIProvider",
-    "LiteLLMProvider": f"{_LLM}:LiteLLMProvider",
+    # NeuroCore's providers, each in the module of its SDK (imported when first asked for).
+    "AnthropicProvider": f"{_LLM}.anthropic_sdk:AnthropicProvider",
+    "GeminiProvider": f"{_LLM}.gemini_sdk:GeminiProvider",
+    "OpenAIProvider": f"{_LLM}.openai_sdk:OpenAIProvider",
+    "LiteLLMProvider": f"{_LLM}.litellm_sdk:LiteLLMProvider",
     "MockProvider": f"{_LLM}:MockProvider",
     "build_provider": f"{_LLM}:build_provider",
 }
