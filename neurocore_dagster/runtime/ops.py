@@ -26,6 +26,7 @@ from neurocore_dagster.runtime.delta import (
 from neurocore_dagster.runtime.loop import run_region
 from neurocore_dagster.runtime.report import Report, ReportLog
 from neurocore_dagster.runtime.runner import RunParams, run_unit
+from neurocore_dagster.skills.decisions import delivering
 
 Lineage = tuple[Delta, ...]
 
@@ -56,7 +57,8 @@ def execute_op(
     """Run ``op`` given the lineages on its active incoming routes.
 
     ``resume_data`` (a decision for the op a run was suspended at) is set as the
-    context key ``resume_data`` before the op runs, as flowengine's resume does.
+    context key ``resume_data`` before the op runs, as flowengine's resume does,
+    and delivered to its approval gate, which reads no context key for it.
     """
     reports: list[Report] = ReportLog(on_report)
     if op.inputs:
@@ -78,7 +80,8 @@ def execute_op(
     before = Snapshot.of(context)
     if resume_data is not None:
         context.set("resume_data", dict(resume_data))
-    context, routes = _run_kind(plan, op, context, components, params, reports)
+    with delivering(resume_data):
+        context, routes = _run_kind(plan, op, context, components, params, reports)
     own = before.delta(op.key, op.order, context)
     return OpOutcome(
         lineage=(*ancestry, own),
