@@ -37,6 +37,19 @@ class CountCalls(Skill):
         return context
 
 
+class NeedsFile(Skill):
+    """Fails until the file at config.path exists."""
+
+    skill_meta = SkillMeta(name="needs_file", version="1.0", provides=["had_file"],
+                           config_schema=_PATH)
+
+    def process(self, context):
+        if not Path(self.config["path"]).exists():
+            raise RuntimeError(f"{self.config['path']} does not exist yet")
+        context.set("had_file", True)
+        return context
+
+
 class WaitForFile(Skill):
     """Writes <path>.started, then waits (up to a minute) until <path> exists."""
 
@@ -61,6 +74,7 @@ class Project:
     root: Path
     home: Path
     counter: Path
+    go: Path
 
     def calls(self) -> list[str]:
         return self.counter.read_text().splitlines() if self.counter.exists() else []
@@ -82,7 +96,10 @@ class Project:
 
 
 def make_project(folder: Path) -> Project:
-    """A project with the counting skills, a gated and a waiting blueprint, and an instance."""
+    """A project with the counting skills, blueprints gated, waits and fails, and an instance.
+
+    ``waits`` and ``fails`` go on once the file ``<folder>/go`` exists.
+    """
     root = folder / "project"
     (root / "skills").mkdir(parents=True)
     (root / "blueprints").mkdir()
@@ -112,7 +129,18 @@ def make_project(folder: Path) -> Project:
           steps: [{{component: before}}, {{component: wait}}, {{component: after}}]
         """)
     )
+    (root / "blueprints" / "fails.yaml").write_text(
+        textwrap.dedent(f"""\
+        name: fails
+        components:
+          - {{name: before, type: count_calls, config: {{path: "{counter}"}}}}
+          - {{name: needs, type: needs_file, config: {{path: "{folder / "go"}"}}}}
+          - {{name: after, type: count_calls, config: {{path: "{counter}"}}}}
+        flow:
+          steps: [{{component: before}}, {{component: needs}}, {{component: after}}]
+        """)
+    )
     home = folder / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text("")
-    return Project(root=root, home=home, counter=counter)
+    return Project(root=root, home=home, counter=counter, go=folder / "go")

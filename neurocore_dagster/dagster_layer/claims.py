@@ -47,7 +47,7 @@ class Claim:
     token: str
     by: str = ""
     decision: str = ""
-    holder: ProcessRef = field(default_factory=ProcessRef)
+    holder: ProcessRef = field(default_factory=ProcessRef.current)
     """The process that took the claim (it creates the child run next)."""
     at: float = field(default_factory=time.time)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -35,11 +35,21 @@ def _start_ticks(pid: int) -> str:
 
 @dataclass(frozen=True)
 class ProcessRef:
-    """One process: where it runs, its pid and when it started."""
+    """One process: where it runs, its pid and when it started ("" where unknown)."""
 
-    host: str = field(default_factory=socket.gethostname)
-    pid: int = field(default_factory=os.getpid)
-    started: str = field(default_factory=lambda: _start_ticks(os.getpid()))
+    host: str
+    pid: int
+    started: str = ""
+
+    @classmethod
+    def current(cls) -> ProcessRef:
+        """This process."""
+        return cls(socket.gethostname(), os.getpid(), _start_ticks(os.getpid()))
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessRef:
+        """The process ``pid`` of this host, as it is now."""
+        return cls(socket.gethostname(), pid, _start_ticks(pid))
 
     def alive(self) -> bool | None:
         """True or False for a process of this host; None (unknown) for another host's."""
@@ -72,7 +82,7 @@ def _signal_zero(pid: int) -> bool:
 
 def record_process(instance: dg.DagsterInstance, run_id: str) -> None:
     """Tag ``run_id`` with this process as the one that orchestrates it."""
-    value = {**asdict(ProcessRef()), "run_id": run_id}
+    value = {**asdict(ProcessRef.current()), "run_id": run_id}
     instance.add_run_tags(run_id, {PROCESS_TAG: json.dumps(value, sort_keys=True)})
 
 
