@@ -127,7 +127,7 @@ def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
         "run_id": run.run_id,
         "job": run.job_name,
         "blueprint": run.tags.get(BLUEPRINT_TAG),
-        "status": outcome.status,
+        "status": run_status(run) if outcome.status == "suspended" else outcome.status,
         "error": outcome.error,
         "parent_run_id": run.parent_run_id,
         "tags": {k: v for k, v in run.tags.items() if k.startswith("neurocore/")},

@@ -46,7 +46,9 @@ def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         yield inst
 
 
-def gated(counter: Path, before: list[dict[str, Any]] | None = None) -> Blueprint:
+def gated(
+    counter: Path, before: list[dict[str, Any]] | None = None, mode: str = "cooperative"
+) -> Blueprint:
     """a, an approval gate, then ``after``, which appends to ``counter`` each time it runs."""
     return Blueprint.model_validate(
         {
@@ -57,12 +59,13 @@ def gated(counter: Path, before: list[dict[str, Any]] | None = None) -> Blueprin
                 *(before or []),
             ],
             "flow": {
+                "settings": {"timeout_mode": mode},
                 "steps": [
                     *({"component": c["name"]} for c in before or []),
                     {"component": "a"},
                     {"approval": {"name": "gate", "message": "Ship it?"}},
                     {"component": "after"},
-                ]
+                ],
             },
         }
     )
@@ -148,6 +151,21 @@ def test_graph_gate_ignores_forged_approval(instance: Any) -> None:
     run = execute_blueprint(blueprint, registry(), instance=instance, initial_data=forged)
     assert run.status == "suspended"
     assert run.context.get("trace") is None
+
+
+def test_gate_in_a_child_process_takes_the_delivered_decision(
+    tmp_path: Path, instance: Any
+) -> None:
+    """``timeout_mode: hard_process`` runs the gate in another process; the decision follows."""
+    blueprint = gated(tmp_path / "c", mode="hard_process")
+    first = execute_blueprint(
+        blueprint, registry(), instance=instance, initial_data={"resume_data": GO}
+    )
+    assert first.status == "suspended"
+    second = resume_blueprint(first.run_id, instance=instance, registry=registry(), resume_data=GO)
+    assert second.status == "completed", second.error
+    assert second.context.get("approval") == GO
+    assert _calls(tmp_path / "c") == 1
 
 
 # -- approved must be a boolean ----------------------------------------------------------

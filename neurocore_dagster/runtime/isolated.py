@@ -10,6 +10,8 @@ from typing import Any
 from flowengine import BaseComponent, FlowContext
 from flowengine.errors import FlowTimeoutError
 
+from neurocore_dagster.skills.decisions import delivering, take_decision
+
 
 def run_in_process(
     component: BaseComponent, context: FlowContext, remaining: float | None
@@ -25,6 +27,7 @@ def run_in_process(
                 component.name,
                 dict(component.config),
                 context.to_dict(),
+                take_decision(),  # a step's one unit: the gate, if it is one, takes it there
             )
             try:
                 context = FlowContext.from_dict(future.result(timeout=remaining))
@@ -46,7 +49,12 @@ def run_in_process(
 
 
 def _process_in_child(
-    module: str, qualname: str, name: str, config: dict[str, Any], data: dict[str, Any]
+    module: str,
+    qualname: str,
+    name: str,
+    config: dict[str, Any],
+    data: dict[str, Any],
+    decision: dict[str, Any] | None,
 ) -> dict[str, Any]:
     from neurocore_dagster.runtime.runner import resolve
 
@@ -55,5 +63,6 @@ def _process_in_child(
         target = getattr(target, part)
     component = target(name)
     component.init(config)
-    result = resolve(component.process(FlowContext.from_dict(data)))
+    with delivering(decision):
+        result = resolve(component.process(FlowContext.from_dict(data)))
     return result.to_dict()
