@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from neurocore_dagster.blueprint.loader import load_blueprint
-from neurocore_dagster.dagster_layer.definitions import blueprint_files
-from neurocore_dagster.dagster_layer.job import job_for_project
+from neurocore_dagster.dagster_layer.definitions import validate_project
 from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
 from neurocore_dagster.runs import execute_blueprint
 from neurocore_dagster.skills.discovery import discover_project_skills
@@ -84,19 +83,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """The checks ``build_definitions`` makes (one shared function), for every file or ``paths``."""
     project = load_project(args.project)
-    registry = discover_project_skills(project)
-    paths = [Path(p) for p in args.paths] or blueprint_files(project)
-    errors = []
-    for path in paths:
-        try:
-            job_for_project(load_blueprint(path), registry, project)
-        except BlueprintError as error:
-            errors.append(error)
-    if errors:
-        print(BlueprintError.combine(errors), file=sys.stderr)
+    check = validate_project(
+        project, discover_project_skills(project), [Path(p) for p in args.paths]
+    )
+    for warning in check.warnings:
+        print(f"warning: {warning.render()}", file=sys.stderr)
+    if check.broken:
+        print(BlueprintError.combine(check.broken.values()), file=sys.stderr)
         return 1
-    print(f"{len(paths)} blueprint(s) valid")
+    print(f"{len(check.loaded)} blueprint(s) valid")
     return 0
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
 from neurocore_dagster.dagster_layer.suspensions import ended_at_gate, is_pending
 from neurocore_dagster.dagster_layer.translator import BLUEPRINT_TAG
 from neurocore_dagster.dead_runs import reap_if_dead
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import CONTEXT_OUTPUTS
 from neurocore_dagster.runs import blueprint_run
 
 _STEP_WORDS = {

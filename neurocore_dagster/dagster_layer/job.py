@@ -19,11 +19,8 @@ from neurocore_dagster.dagster_layer.llm_resource import (
     llm_issues,
     llm_resource,
 )
-from neurocore_dagster.dagster_layer.names import dagster_name
+from neurocore_dagster.dagster_layer.names import RESERVED_JOB_PREFIXES, dagster_name
 from neurocore_dagster.dagster_layer.ops import (
-    CONTEXT_OUTPUT,
-    SUSPENDED_OUTPUT,
-    UPSTREAM_INPUT,
     RenderedOp,
     passes_context_on,
     render_op,
@@ -39,6 +36,7 @@ from neurocore_dagster.dagster_layer.translator import (
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.model import ExecutionPlan, Route
 from neurocore_dagster.skills.config import ConfigLayer, merge_layers, schema_issues
@@ -86,6 +84,7 @@ def job_for_project(
         blueprint, registry, project, translator, dict(config_overrides or {})
     )
     job_name = translator.get_job_name(plan)
+    _check_job_name(blueprint, job_name)
     specs = {op.key: translator.get_op_spec(plan, op) for op in plan.ops}
     _check_unique_names(blueprint, {k: s.name for k, s in specs.items()}, "op")
     rendered = {}
@@ -114,6 +113,28 @@ def job_for_project(
             "neurocore/flow_type": blueprint.flow.type,
         },
         metadata=_job_metadata(blueprint, plan, rendered, keys),
+    )
+
+
+def _check_job_name(blueprint: Blueprint, job_name: str) -> None:
+    """Refuse a job name Dagster keeps for itself or a broken file's placeholder would take."""
+    reserved = next((p for p in RESERVED_JOB_PREFIXES if job_name.startswith(p)), None)
+    if reserved is None:
+        return
+    raise BlueprintError(
+        [
+            blueprint.source.locate(
+                issue(
+                    "job.reserved_name",
+                    f"blueprint {blueprint.name!r} becomes Dagster job {job_name!r}; job names "
+                    f"starting with {reserved!r} are reserved",
+                    ("name",),
+                    input=blueprint.name,
+                    expected=f"a name whose job name does not start with "
+                    f"{' or '.join(map(repr, RESERVED_JOB_PREFIXES))}",
+                )
+            )
+        ]
     )
 
 

@@ -7,12 +7,10 @@ from typing import Literal
 
 from flowengine import FlowContext
 from flowengine.errors import ConditionEvaluationError
-from flowengine.eval.evaluator import ConditionEvaluator
 
 from neurocore_dagster.plan.model import Route
+from neurocore_dagster.runtime.expressions import evaluate
 from neurocore_dagster.runtime.report import Report
-
-_EVALUATOR = ConditionEvaluator()
 
 Decision = Literal["run", "skip"]
 
@@ -29,7 +27,7 @@ def step_decision(
     if not condition:
         return "run"
     try:
-        holds = _EVALUATOR.evaluate(condition, context)
+        holds = evaluate(condition, context)
     except ConditionEvaluationError as exc:
         context.metadata.add_condition_error(component, exc, condition)
         if policy == "fail":
@@ -83,7 +81,7 @@ def _edge_condition_ok(
     if not route.condition:
         return True
     try:
-        return _EVALUATOR.evaluate(route.condition, context)
+        return evaluate(route.condition, context)
     except ConditionEvaluationError as exc:
         if policy == "fail":
             raise

@@ -10,6 +10,7 @@ from typing import Any
 from flowengine import BaseComponent, FlowContext
 from flowengine.errors import FlowTimeoutError
 
+from neurocore_dagster.runtime.access import AccessLog, access_log, record_access, unrecorded
 from neurocore_dagster.skills.decisions import delivering, take_decision
 
 
@@ -19,6 +20,9 @@ def run_in_process(
     component.setup(context)
     try:
         cls = type(component)
+        log = access_log(context)
+        with unrecorded(context):
+            sent = context.to_dict()
         with ProcessPoolExecutor(max_workers=1) as pool:
             future = pool.submit(
                 _process_in_child,
@@ -26,11 +30,15 @@ def run_in_process(
                 cls.__qualname__,
                 component.name,
                 dict(component.config),
-                context.to_dict(),
+                sent,
                 take_decision(),  # a step's one unit: the gate, if it is one, takes it there
             )
             try:
-                context = FlowContext.from_dict(future.result(timeout=remaining))
+                returned, child_log = future.result(timeout=remaining)
+                context = FlowContext.from_dict(returned)
+                if log is not None:
+                    log.merge(child_log)
+                    record_access(context, log)
             except FuturesTimeout:
                 for process in list(getattr(pool, "_processes", {}).values()):
                     # ProcessPoolExecutor has no public way to kill a hung worker.
@@ -55,7 +63,11 @@ def _process_in_child(
     config: dict[str, Any],
     data: dict[str, Any],
     decision: dict[str, Any] | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], AccessLog]:
+    """Run ``process`` on a copy of the context; return it and what the skill accessed.
+
+    ``decision`` is the one delivered to the calling op, delivered here in turn.
+    """
     from neurocore_dagster.runtime.runner import resolve
 
     target: Any = importlib.import_module(module)
@@ -63,6 +75,10 @@ def _process_in_child(
         target = getattr(target, part)
     component = target(name)
     component.init(config)
+    context = FlowContext.from_dict(data)
+    log = record_access(context)
     with delivering(decision):
-        result = resolve(component.process(FlowContext.from_dict(data)))
-    return result.to_dict()
+        result = resolve(component.process(context))
+    with unrecorded(result):
+        returned = result.to_dict()
+    return returned, (log if access_log(result) is log else AccessLog(read_all=True))

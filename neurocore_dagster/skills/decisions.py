@@ -6,6 +6,10 @@ decision does not travel in the flow context: the op that resumes a suspended
 run hands it to the runtime, which holds it in a context variable while that op
 runs (threads the runtime starts copy it), and the ``approval`` skill takes it
 from there, once: a second gate in the same op finds none and suspends.
+
+Outside this package's runtime (the skill run by flowengine directly, as the
+test oracle and NeuroCore users do) nothing is delivered, and the skill reads
+flowengine's ``resume_data`` key, which flowengine's resume sets.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ DECISION_TEXT_KEYS = ("note", "by")
 
 @dataclass
 class _Delivery:
-    decision: dict[str, Any]
+    decision: dict[str, Any] | None
     taken: bool = False
 
 
@@ -33,18 +37,23 @@ _delivered: ContextVar[_Delivery | None] = ContextVar("neurocore_decision", defa
 
 @contextmanager
 def delivering(decision: Mapping[str, Any] | None) -> Iterator[None]:
-    """Make ``decision`` the one the next approval gate in this op takes."""
-    token = _delivered.set(_Delivery(dict(decision)) if decision is not None else None)
+    """Run an op of this package's runtime: ``decision`` (or none) is what its gate may take."""
+    token = _delivered.set(_Delivery(dict(decision) if decision is not None else None))
     try:
         yield
     finally:
         _delivered.reset(token)
 
 
+def in_runtime() -> bool:
+    """Whether the caller runs inside an op of this package's runtime (see :func:`delivering`)."""
+    return _delivered.get() is not None
+
+
 def take_decision() -> dict[str, Any] | None:
     """The decision delivered to this op, if one was and no gate has taken it yet."""
     delivery = _delivered.get()
-    if delivery is None or delivery.taken:
+    if delivery is None or delivery.taken or delivery.decision is None:
         return None
     delivery.taken = True
     return dict(delivery.decision)

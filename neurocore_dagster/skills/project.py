@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
+from neurocore_dagster.blueprint.values import json_value_issues
 from neurocore_dagster.errors import BlueprintError, issue
 
 CONFIG_FILE = "neurocore.yaml"
@@ -145,6 +146,9 @@ def load_project_file(config_file: Path, *, display: str | None = None) -> Proje
                 )
             ]
         )
+    bad_values = json_value_issues(data)
+    if bad_values:  # skill config becomes run config, which holds JSON only
+        raise BlueprintError([document.source.locate(i) for i in bad_values])
     try:
         config = ProjectFile.model_validate(data)
     except ValidationError as exc:
