@@ -34,7 +34,9 @@ from neurocore_dagster.inspection import list_runs
 GO = {"approved": True, "by": "ada", "note": "ship it"}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
+)
 def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Claims are atomic on both SQL storages Dagster ships for runs."""
     home = tmp_path_factory.mktemp(f"home-{request.param}")

@@ -20,7 +20,9 @@ from neurocore_dagster import Blueprint, BlueprintRun, ExecutionError, execute_b
 from neurocore_dagster import resume_blueprint as resume
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
+)
 def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     home = tmp_path_factory.mktemp(f"home-{request.param}")
     overrides = {}
