@@ -23,6 +23,9 @@ def add_runs_commands(commands: Any) -> None:
     listing = sub.add_parser("list", help="newest runs first")
     listing.add_argument("--blueprint", help="only runs of this blueprint (its name)")
     listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument(
+        "--pending", action="store_true", help="only runs still awaiting an approval decision"
+    )
     listing.add_argument("--limit", type=int, default=20)
     listing.set_defaults(handler=_list)
     inspect = sub.add_parser("inspect", help="steps and final context of a run")
@@ -31,6 +34,11 @@ def add_runs_commands(commands: Any) -> None:
     inspect.set_defaults(handler=_inspect)
     resume = sub.add_parser("resume", help="re-execute a failed run from failure")
     resume.add_argument("run_id")
+    resume.add_argument(
+        "--force",
+        action="store_true",
+        help="resume even though a re-execution of the run succeeded or is running",
+    )
     resume.set_defaults(handler=_resume)
     approve = sub.add_parser("approve", help="decide a run suspended at an approval gate")
     approve.add_argument("run_id")
@@ -52,9 +60,14 @@ def _instance(args: argparse.Namespace) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
-    runs = list_runs(
-        _instance(args), blueprint=args.blueprint, status=args.status, limit=args.limit
-    )
+    if args.pending and args.status not in (None, "suspended"):
+        from neurocore_dagster.cli import UsageError
+
+        raise UsageError(
+            f"--pending lists the suspended runs; it cannot be combined with --status {args.status}"
+        )
+    status = "suspended" if args.pending else args.status
+    runs = list_runs(_instance(args), blueprint=args.blueprint, status=status, limit=args.limit)
     print(f"{'run id':36}  {'blueprint':24}  {'status':9}  {'started (UTC)':19}  parent")
     instance = _instance(args)
     for run in runs:
@@ -108,7 +121,9 @@ def print_outcome(run: BlueprintRun) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     return print_outcome(
-        resume_blueprint(args.run_id, instance=_instance(args), project_root=args.project)
+        resume_blueprint(
+            args.run_id, instance=_instance(args), project_root=args.project, force=args.force
+        )
     )
 
 

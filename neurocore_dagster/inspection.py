@@ -7,10 +7,12 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.dagster_layer.suspensions import ended_at_gate, is_pending
 from neurocore_dagster.dagster_layer.translator import BLUEPRINT_TAG
+from neurocore_dagster.dead_runs import reap_if_dead
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import CONTEXT_OUTPUTS
-from neurocore_dagster.runs import blueprint_run, is_suspended
+from neurocore_dagster.runs import blueprint_run
 
 _STEP_WORDS = {
     "SUCCESS": "succeeded",
@@ -18,7 +20,9 @@ _STEP_WORDS = {
     "SKIPPED": "skipped",
     "IN_PROGRESS": "running",
 }
-STATUSES = ("completed", "failed", "suspended", "running", "queued", "canceled")
+STATUSES = ("completed", "failed", "suspended", "decided", "running", "queued", "canceled")
+"""``suspended``: stopped at a gate, awaiting its decision; ``decided``: stopped at a
+gate whose one decision a child run took."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,10 @@ class StepSummary:
 
 def run_status(run: dg.DagsterRun) -> str:
     """Our word for a run's state (a suspended run is a successful Dagster run)."""
-    if is_suspended(run):
+    if is_pending(run):
         return "suspended"
+    if ended_at_gate(run):
+        return "decided"
     return {
         dg.DagsterRunStatus.SUCCESS: "completed",
         dg.DagsterRunStatus.FAILURE: "failed",
@@ -53,7 +59,7 @@ def list_runs(
     status: str | None = None,
     limit: int = 20,
 ) -> list[dg.DagsterRun]:
-    """Newest first; only runs of blueprint jobs."""
+    """Newest first; only runs of blueprint jobs. A run whose process died is marked failed."""
     if status is not None and status not in STATUSES:
         raise ExecutionError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
     tags = {BLUEPRINT_TAG: blueprint} if blueprint else {}
@@ -61,6 +67,7 @@ def list_runs(
     for run in instance.get_runs(filters=dg.RunsFilter(tags=tags)):
         if BLUEPRINT_TAG not in run.tags:
             continue
+        run = reap_if_dead(instance, run)
         if status is None or run_status(run) == status:
             found.append(run)
         if len(found) >= limit:
@@ -69,10 +76,11 @@ def list_runs(
 
 
 def get_run(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
+    """The run as storage holds it, marked failed first if its process died."""
     run = instance.get_run_by_id(run_id)
     if run is None:
         raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
-    return run
+    return reap_if_dead(instance, run)
 
 
 def step_summaries(instance: dg.DagsterInstance, run_id: str) -> list[StepSummary]:
@@ -119,7 +127,7 @@ def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
         "run_id": run.run_id,
         "job": run.job_name,
         "blueprint": run.tags.get(BLUEPRINT_TAG),
-        "status": outcome.status,
+        "status": run_status(run) if outcome.status == "suspended" else outcome.status,
         "error": outcome.error,
         "parent_run_id": run.parent_run_id,
         "tags": {k: v for k, v in run.tags.items() if k.startswith("neurocore/")},

@@ -30,18 +30,17 @@ from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
 from neurocore_dagster.dagster_layer.results import final_context, plan_ops
 from neurocore_dagster.dagster_layer.run_config import run_config as job_run_config
-from neurocore_dagster.dagster_layer.translator import (
-    DECIDED_IN_TAG,
-    STATUS_TAG,
-    SUSPENDED_OP_TAG,
-)
+from neurocore_dagster.dagster_layer.suspensions import decision_tags, ended_at_gate
+from neurocore_dagster.dagster_layer.translator import SUSPENDED_OP_TAG
+from neurocore_dagster.dead_runs import reap_if_dead
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.reexecution_claims import claimed_reexecution
+from neurocore_dagster.skills.decisions import check_resume_data
 from neurocore_dagster.skills.project_env import project_root_of
 from neurocore_dagster.skills.registry import SkillRegistry
 
 RunStatus = Literal["completed", "failed", "suspended"]
 log = logging.getLogger("neurocore_dagster")
-DECISION_TAG = "neurocore/decision"
 
 
 @dataclass(frozen=True)
@@ -204,19 +203,25 @@ def resume_blueprint(
     registry: SkillRegistry | None = None,
     resume_data: Mapping[str, Any] | None = None,
     project_root: str | Path | None = None,
+    force: bool = False,
 ) -> BlueprintRun:
     """Continue a failed or suspended run in a new Dagster run whose parent it is.
 
     A failed run is re-executed from failure: ops that succeeded are not run
-    again, their outputs load from the parent. A suspended run is re-executed
-    from the op it stopped at, with ``resume_data`` (for an approval gate:
-    ``{"approved": bool, "note": str, "by": str}``); it takes one decision only.
+    again, their outputs load from the parent. It is resumed once: while a
+    re-execution of it succeeded or is running, resuming again is refused unless
+    ``force``. A run whose process died is marked failed first. A suspended run
+    is re-executed from the op it stopped at, with ``resume_data`` (for an
+    approval gate: ``{"approved": bool, "note": str, "by": str}``); it takes one
+    decision only, even when several arrive at once (:mod:`reexecution_claims`).
     The job is rebuilt from the blueprint snapshot the run recorded.
     """
+    check_resume_data(resume_data, f"resuming run {run_id}")
     target = resolve_instance(instance, project_root)
     run = target.get_run_by_id(run_id)
     if run is None:
         raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
+    run = reap_if_dead(target, run)
     blueprint, changed = recorded_blueprint(target, run)
     options = _reexecution_options(target, run, resume_data)
     config = copy.deepcopy(dict(run.run_config))
@@ -228,9 +233,12 @@ def resume_blueprint(
     tags = decision_tags(resume_data)
     if changed:
         tags["neurocore/blueprint_changed"] = "true"
-    with reconstructable_job(blueprint, registry, project_root) as job:
+    with (
+        claimed_reexecution(target, run, resume_data, force=force) as claim_tags,
+        reconstructable_job(blueprint, registry, project_root) as job,
+    ):
         result = dg.execute_job(
-            job, target, run_config=config, tags=tags, reexecution_options=options
+            job, target, run_config=config, tags={**tags, **claim_tags}, reexecution_options=options
         )
     return blueprint_run(result.run_id, instance=target)
 
@@ -246,27 +254,10 @@ def in_process_execution(previous: Any) -> dict[str, Any]:
     return copy.deepcopy(THREADS_EXECUTION)
 
 
-def decision_tags(resume_data: Mapping[str, Any] | None) -> dict[str, str]:
-    if resume_data is None:
-        return {}
-    tags = {DECISION_TAG: "approved" if resume_data.get("approved") else "rejected"}
-    if resume_data.get("by"):
-        tags["neurocore/decided_by"] = str(resume_data["by"])[:200]
-    if resume_data.get("note"):
-        tags["neurocore/decision_note"] = str(resume_data["note"])[:200]
-    return tags
-
-
 def _reexecution_options(
     instance: dg.DagsterInstance, run: dg.DagsterRun, resume_data: Mapping[str, Any] | None
 ) -> dg.ReexecutionOptions:
     if is_suspended(run):
-        decided = run.tags.get(DECIDED_IN_TAG)
-        if decided:
-            raise ExecutionError(
-                f"run {run.run_id} was already decided in run {decided}; "
-                "a suspended run takes one decision"
-            )
         op_key = run.tags[SUSPENDED_OP_TAG]
         names = {op["key"]: name for name, op in plan_ops(instance, run).items()}
         return dg.ReexecutionOptions(parent_run_id=run.run_id, step_selection=[f"{names[op_key]}*"])
@@ -281,7 +272,8 @@ def _reexecution_options(
 
 
 def is_suspended(run: dg.DagsterRun) -> bool:
-    return run.tags.get(STATUS_TAG) == "suspended" and run.status == dg.DagsterRunStatus.SUCCESS
+    """Whether the run ended at a gate, its decision pending or taken (not a failure)."""
+    return ended_at_gate(run)
 
 
 def recorded_blueprint(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[Blueprint, bool]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.dagster_layer.liveness import record_process
 from neurocore_dagster.dagster_layer.threaded_executor import (
     THREADS_CONFIG,
     check_max_concurrent,
@@ -57,6 +58,29 @@ class _ScopedExecutor(dg.Executor):
                 os.environ.pop(STEP_BLUEPRINT_ENV, None)
             else:
                 os.environ[STEP_BLUEPRINT_ENV] = previous
+
+
+class _RecordingExecutor(dg.Executor):
+    """Any executor, with the run's orchestrating process recorded before it starts.
+
+    That process writes the run's events; once it is gone the run can never end,
+    so ``neurocore_dagster.dead_runs`` checks it (see ``liveness``).
+    """
+
+    def __init__(self, inner: dg.Executor) -> None:
+        self._inner = inner
+
+    @property
+    def retries(self) -> Any:
+        return self._inner.retries
+
+    @property
+    def step_dependency_config(self) -> Any:
+        return self._inner.step_dependency_config
+
+    def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
+        record_process(plan_context.instance, plan_context.run_id)
+        yield from self._inner.execute(plan_context, execution_plan)
 
 
 def check_execution_config(execution: Any) -> None:
@@ -96,8 +120,9 @@ def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
     def create(init_context: dg.InitExecutorContext) -> dg.Executor:
         config = init_context.executor_config
         if "threads" in config:
-            return threaded_executor_from_config(config["threads"])
-        return _ScopedExecutor(default.executor_creation_fn(init_context), blueprint_path)
+            return _RecordingExecutor(threaded_executor_from_config(config["threads"]))
+        scoped = _ScopedExecutor(default.executor_creation_fn(init_context), blueprint_path)
+        return _RecordingExecutor(scoped)
 
     return dg.ExecutorDefinition(
         name="neurocore_executor",

@@ -24,13 +24,13 @@ import dagster as dg
 
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY, RunInputs
 from neurocore_dagster.dagster_layer.stored_outputs import stored_lineage
+from neurocore_dagster.dagster_layer.suspensions import ended_at_gate, take_suspension_in_run
 from neurocore_dagster.dagster_layer.translator import (
-    DECIDED_IN_TAG,
     STATUS_TAG,
+    SUSPENDED,
     SUSPENDED_OP_TAG,
     OpSpec,
 )
-from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
 from neurocore_dagster.llm.provider import usage_scope
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
@@ -169,27 +169,23 @@ def passes_context_on(op: PlanOp) -> bool:
 
 
 def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, Any] | None:
-    """The decision for this op, when this run resumes a run suspended at it.
+    """The decision for this op, when this run re-executes a run suspended at it.
 
-    The first run to apply a decision claims the suspended run (tag
-    ``neurocore/decided_in``); a second decision is refused.
+    Such a run takes the suspended run's one decision (``take_suspension_in_run``),
+    with or without resume data, or fails naming the run that took it.
     """
     parent_id = context.dagster_run.parent_run_id
-    if run_inputs.resume_data is None or parent_id is None:
+    if parent_id is None:
         return None
     parent = context.instance.get_run_by_id(parent_id)
-    if parent is None or parent.tags.get(SUSPENDED_OP_TAG) != op.key:
+    if parent is None or not ended_at_gate(parent) or parent.tags.get(SUSPENDED_OP_TAG) != op.key:
         return None
-    decided = parent.tags.get(DECIDED_IN_TAG)
-    if decided and decided != context.run_id:
-        raise ExecutionError(
-            f"run {parent_id} was already decided in run {decided}; "
-            "a suspended run takes one decision"
-        )
-    context.instance.add_run_tags(parent_id, {DECIDED_IN_TAG: context.run_id})
-    decision = dict(run_inputs.resume_data)
+    decision = run_inputs.resume_data
+    take_suspension_in_run(context.instance, parent, context.dagster_run, decision)
+    if decision is None:
+        return None
     context.log.info(f"resuming {op.key!r} with decision {decision}")
-    return decision
+    return dict(decision)
 
 
 def _clock(context: dg.OpExecutionContext, plan: ExecutionPlan) -> FlowClock:
@@ -207,7 +203,7 @@ def _mark_suspended(context: Any, op: PlanOp, outcome: OpOutcome, op_name: str) 
     context.instance.add_run_tags(
         context.run_id,
         {
-            STATUS_TAG: "suspended",
+            STATUS_TAG: SUSPENDED,
             SUSPENDED_OP_TAG: op.key,
             "neurocore/suspension_reason": (meta.suspension_reason or "")[:200],
         },

@@ -40,10 +40,19 @@ class RunInputs:
 
 
 _RESUME_DATA = dg.Field(
-    dg.Noneable(dg.Permissive()),
+    dg.Noneable(
+        dg.Permissive(
+            {
+                "approved": dg.Field(dg.Bool, is_required=False),
+                "note": dg.Field(dg.String, is_required=False),
+                "by": dg.Field(dg.String, is_required=False),
+            }
+        )
+    ),
     is_required=False,
     default_value=None,
-    description="Decision for a suspended approval gate: {approved: bool, note: str, by: str}",
+    description="Decision for a suspended approval gate: {approved: bool, note: str, by: str}. "
+    "A non-boolean 'approved' is refused before the run starts.",
 )
 _FREE_FORM_DATA = dg.Field(
     dg.Permissive(),

@@ -11,6 +11,7 @@ from flowengine import BaseComponent, FlowContext
 from flowengine.errors import FlowTimeoutError
 
 from neurocore_dagster.runtime.access import AccessLog, access_log, record_access, unrecorded
+from neurocore_dagster.skills.decisions import delivering, take_decision
 
 
 def run_in_process(
@@ -30,6 +31,7 @@ def run_in_process(
                 component.name,
                 dict(component.config),
                 sent,
+                take_decision(),  # a step's one unit: the gate, if it is one, takes it there
             )
             try:
                 returned, child_log = future.result(timeout=remaining)
@@ -55,9 +57,17 @@ def run_in_process(
 
 
 def _process_in_child(
-    module: str, qualname: str, name: str, config: dict[str, Any], data: dict[str, Any]
+    module: str,
+    qualname: str,
+    name: str,
+    config: dict[str, Any],
+    data: dict[str, Any],
+    decision: dict[str, Any] | None,
 ) -> tuple[dict[str, Any], AccessLog]:
-    """Run ``process`` on a copy of the context; return it and what the skill accessed."""
+    """Run ``process`` on a copy of the context; return it and what the skill accessed.
+
+    ``decision`` is the one delivered to the calling op, delivered here in turn.
+    """
     from neurocore_dagster.runtime.runner import resolve
 
     target: Any = importlib.import_module(module)
@@ -67,7 +77,8 @@ def _process_in_child(
     component.init(config)
     context = FlowContext.from_dict(data)
     log = record_access(context)
-    result = resolve(component.process(context))
+    with delivering(decision):
+        result = resolve(component.process(context))
     with unrecorded(result):
         returned = result.to_dict()
     return returned, (log if access_log(result) is log else AccessLog(read_all=True))

@@ -30,6 +30,7 @@ from neurocore_dagster.runtime.delta import (
 from neurocore_dagster.runtime.loop import run_region
 from neurocore_dagster.runtime.report import Report, ReportLog
 from neurocore_dagster.runtime.runner import RunParams, run_unit
+from neurocore_dagster.skills.decisions import delivering
 
 Lineage = tuple[Delta, ...]
 
@@ -61,7 +62,8 @@ def execute_op(
     """Run ``op`` given the lineages on its active incoming routes.
 
     ``resume_data`` (a decision for the op a run was suspended at) is set as the
-    context key ``resume_data`` before the op runs, as flowengine's resume does.
+    context key ``resume_data`` before the op runs, as flowengine's resume does,
+    and delivered to its approval gate, which reads no context key for it.
     ``suspended`` is this op's own lineage from the run it resumes, when the op is
     a loop region that suspended inside: the region then goes on from the
     suspended node with the visits it had made, as flowengine's cyclic executor
@@ -90,7 +92,8 @@ def execute_op(
     record_access(context)
     if resume_data is not None:
         context.set("resume_data", dict(resume_data))
-    context, routes = _run_kind(plan, op, context, components, params, reports)
+    with delivering(resume_data):
+        context, routes = _run_kind(plan, op, context, components, params, reports)
     log = access_log(context)
     stop_recording(context)
     own = before.delta(op.key, op.order, context, log)
@@ -133,7 +136,8 @@ def _resume_region(
         context.set("resume_data", dict(resume_data))
     assert op.region is not None
     units = {u.key: u for u in op.units}
-    context = run_region(op.region, units, components, context, params, reports, start=start)
+    with delivering(resume_data):
+        context = run_region(op.region, units, components, context, params, reports, start=start)
     log = access_log(context)
     stop_recording(context)
     own = before.delta(done[-1].op + RESUMED_SUFFIX, op.order, context, log)
