@@ -3,18 +3,23 @@
 The event log says which ops ran (a ``flow_context`` output and where the IO
 manager stored it) and which Dagster skipped; a re-executed run inherits from its
 parent the ops it did not run again.
+
+An ``execute_in_process`` result is read from the output values Dagster keeps
+in memory for it (``output_for_node``), not from storage: on Dagster's default
+ephemeral instance the storage folder is deleted when the call returns. The
+values are the same lineages the IO manager stored, so both readings agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 from flowengine import FlowContext
 
-from neurocore_dagster.dagster_layer.io_manager import DeltaCache, load_lineage
+from neurocore_dagster.dagster_layer.io_manager import DeltaCache, Lineage, load_lineage
 from neurocore_dagster.dagster_layer.job import PLAN_METADATA
 from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
 from neurocore_dagster.errors import ExecutionError
@@ -28,11 +33,7 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
     from ``instance``, default ``DagsterInstance.get()``).
     """
     if isinstance(result_or_run, dg.ExecuteInProcessResult):
-        ops_meta = result_or_run.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
-        outputs, skipped, suspended = _scan_events(
-            result_or_run.run_id, result_or_run.all_events, None
-        )
-        return _assemble(ops_meta, outputs, skipped, suspended)
+        return _in_process_context(result_or_run)
     instance = instance or dg.DagsterInstance.get()
     if isinstance(result_or_run, str):
         found = instance.get_run_by_id(result_or_run)
@@ -45,20 +46,28 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
             f"id, not {type(result_or_run).__name__}"
         )
     outputs, skipped, suspended = _collect_steps(instance, result_or_run, None)
-    return _assemble(plan_ops(instance, result_or_run), outputs, skipped, suspended)
+    cache: DeltaCache = {}  # one read per delta, not one per lineage that holds it
+    lineages = [
+        load_lineage(Path(out.refs_path), _root_of(Path(out.refs_path), out.run_id), cache)
+        for out in outputs.values()
+    ]
+    return _assemble(plan_ops(instance, result_or_run), lineages, skipped, suspended)
+
+
+def _in_process_context(result: dg.ExecuteInProcessResult) -> FlowContext:
+    """The final context from the lineages Dagster captured in memory during the call."""
+    ops_meta = result.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
+    outputs, skipped, suspended = _scan_events(result.run_id, result.all_events, None)
+    lineages = [result.output_for_node(step, out.output_name) for step, out in outputs.items()]
+    return _assemble(ops_meta, lineages, skipped, suspended)
 
 
 def _assemble(
     ops_meta: Mapping[str, Any],
-    outputs: Mapping[str, tuple[str, str]],
+    lineages: list[Lineage],
     skipped: set[str],
     suspended: bool,
 ) -> FlowContext:
-    cache: DeltaCache = {}  # one read per delta, not one per lineage that holds it
-    lineages = [
-        load_lineage(Path(path), _root_of(Path(path), run_id), cache)
-        for run_id, path in outputs.values()
-    ]
     unreached = (
         []
         if suspended
@@ -87,11 +96,19 @@ def _root_of(refs_path: Path, run_id: str) -> Path:
     raise ExecutionError(f"unexpected output location {refs_path}")
 
 
+class StoredOutput(NamedTuple):
+    """A step's context output: the run that stored it, where, and the output's name."""
+
+    run_id: str
+    refs_path: str
+    output_name: str
+
+
 def _scan_events(
     run_id: str, events: Any, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
+) -> tuple[dict[str, StoredOutput], set[str], bool]:
     """Stored context outputs and Dagster-skipped steps among a run's events."""
-    outputs: dict[str, tuple[str, str]] = {}
+    outputs: dict[str, StoredOutput] = {}
     skipped: set[str] = set()
     suspended = False
     for event in events:
@@ -109,13 +126,14 @@ def _scan_events(
         elif event.event_type == dg.DagsterEventType.HANDLED_OUTPUT:
             data = event.event_specific_data
             if data.output_name in CONTEXT_OUTPUTS:
-                outputs[event.step_key] = (run_id, data.metadata["refs_path"].value)
+                refs_path = data.metadata["refs_path"].value
+                outputs[event.step_key] = StoredOutput(run_id, refs_path, data.output_name)
     return outputs, skipped, suspended
 
 
 def _collect_steps(
     instance: dg.DagsterInstance, run: dg.DagsterRun, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
+) -> tuple[dict[str, StoredOutput], set[str], bool]:
     """Per step key: where its context output is stored, or that Dagster skipped it.
 
     A re-executed run inherits, from its parent, the steps it did not run again.
