@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from neurocore_dagster.dagster_layer.executor import (
     check_execution_config,
     runs_in_this_process,
 )
+from neurocore_dagster.dagster_layer.instance import project_instance
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
@@ -59,11 +59,7 @@ def resolve_instance(
     """The given instance, else ``$DAGSTER_HOME``'s, else ``<project>/.dagster`` (sqlite)."""
     if instance is not None:
         return instance
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    home = Path(project_root if project_root is not None else Path.cwd()).resolve() / ".dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_config(str(home))
+    return project_instance(project_root)
 
 
 def execute_blueprint(
