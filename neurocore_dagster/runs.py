@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +27,12 @@ from neurocore_dagster.dagster_layer.executor import (
 from neurocore_dagster.dagster_layer.instance import project_instance
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
+from neurocore_dagster.dagster_layer.recorded_job import (
+    rebuild_recorded_job,
+)
+from neurocore_dagster.dagster_layer.recorded_job import (
+    recorded_blueprint as recorded_blueprint,  # the CLI's replay reads it here
+)
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
 from neurocore_dagster.dagster_layer.results import final_context, plan_ops
 from neurocore_dagster.dagster_layer.run_config import run_config as job_run_config
@@ -34,6 +40,7 @@ from neurocore_dagster.dagster_layer.translator import (
     DECIDED_IN_TAG,
     STATUS_TAG,
     SUSPENDED_OP_TAG,
+    BlueprintTranslator,
 )
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.skills.registry import SkillRegistry
@@ -51,6 +58,9 @@ class BlueprintRun:
     status: RunStatus
     context: FlowContext
     error: str | None = None
+    warnings: tuple[str, ...] = ()
+    """What a resume had to say: files changed since the parent ran (their recorded
+    versions ran instead), or a parent that predates recorded job shapes."""
 
 
 def resolve_instance(
@@ -195,6 +205,7 @@ def resume_blueprint(
     registry: SkillRegistry | None = None,
     resume_data: Mapping[str, Any] | None = None,
     project_root: str | Path | None = None,
+    translator: BlueprintTranslator | None = None,
 ) -> BlueprintRun:
     """Continue a failed or suspended run in a new Dagster run whose parent it is.
 
@@ -202,13 +213,17 @@ def resume_blueprint(
     again, their outputs load from the parent. A suspended run is re-executed
     from the op it stopped at, with ``resume_data`` (for an approval gate:
     ``{"approved": bool, "note": str, "by": str}``); it takes one decision only.
-    The job is rebuilt from the blueprint snapshot the run recorded.
+    The job is the one the run ran, rebuilt from what it recorded (blueprint
+    snapshot, translator, config overrides, ``neurocore.yaml`` values; see
+    :mod:`~neurocore_dagster.dagster_layer.recorded_job`), or the resume is
+    refused naming each difference. ``translator`` is needed only when the
+    recorded translator class cannot be imported or created from its settings.
     """
     target = resolve_instance(instance, project_root)
     run = target.get_run_by_id(run_id)
     if run is None:
         raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
-    blueprint, changed = recorded_blueprint(target, run)
+    rebuilt = rebuild_recorded_job(target, run, registry, project_root, translator)
     options = _reexecution_options(target, run, resume_data)
     config = copy.deepcopy(dict(run.run_config))
     resources = config.setdefault("resources", {})
@@ -216,14 +231,12 @@ def resume_blueprint(
         run_resource = resources.setdefault(RUN_RESOURCE_KEY, {}).setdefault("config", {})
         run_resource["resume_data"] = dict(resume_data)
     config["execution"] = in_process_execution(config.get("execution"))
-    tags = decision_tags(resume_data)
-    if changed:
-        tags["neurocore/blueprint_changed"] = "true"
-    with reconstructable_job(blueprint, registry, project_root) as job:
+    tags = {**decision_tags(resume_data), **rebuilt.tags}
+    with reconstructable_job(rebuilt.blueprint, registry, project_root, built=rebuilt.job) as job:
         result = dg.execute_job(
             job, target, run_config=config, tags=tags, reexecution_options=options
         )
-    return blueprint_run(result.run_id, instance=target)
+    return replace(blueprint_run(result.run_id, instance=target), warnings=rebuilt.warnings)
 
 
 def in_process_execution(previous: Any) -> dict[str, Any]:
@@ -273,35 +286,3 @@ def _reexecution_options(
 
 def is_suspended(run: dg.DagsterRun) -> bool:
     return run.tags.get(STATUS_TAG) == "suspended" and run.status == dg.DagsterRunStatus.SUCCESS
-
-
-def recorded_blueprint(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[Blueprint, bool]:
-    """The blueprint a run ran (its snapshot), and whether its file has changed since."""
-    snapshot = instance.get_job_snapshot(run.job_snapshot_id) if run.job_snapshot_id else None
-    from neurocore_dagster.dagster_layer.job import BLUEPRINT_METADATA, SOURCE_METADATA
-
-    metadata = snapshot.metadata if snapshot is not None else {}
-    if BLUEPRINT_METADATA not in metadata:
-        raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
-    blueprint = Blueprint.model_validate(metadata[BLUEPRINT_METADATA].value)
-    source = metadata.get(SOURCE_METADATA)
-    changed = False
-    if source is not None:
-        from neurocore_dagster.blueprint.loader import load_blueprint
-        from neurocore_dagster.errors import BlueprintError
-
-        path = Path(source.value)
-        try:
-            changed = (
-                not path.exists() or load_blueprint(path).model_dump() != blueprint.model_dump()
-            )
-        except BlueprintError:
-            changed = True
-        if changed:
-            log.warning(
-                "blueprint file %s changed since run %s; resuming with the blueprint "
-                "as that run recorded it",
-                path,
-                run.run_id,
-            )
-    return blueprint, changed

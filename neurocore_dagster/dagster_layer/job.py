@@ -13,6 +13,13 @@ from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.dagster_layer.executor import blueprint_executor
 from neurocore_dagster.dagster_layer.io_manager import context_io_manager
+from neurocore_dagster.dagster_layer.job_shape import (
+    SHAPE_METADATA,
+    SHAPE_TAG,
+    fingerprint,
+    job_shape,
+    project_values,
+)
 from neurocore_dagster.dagster_layer.llm_resource import (
     LLM_RESOURCE_KEY,
     llm_components,
@@ -104,16 +111,34 @@ def job_for_project(
     if llm_components(blueprint, registry):
         resource_defs[LLM_RESOURCE_KEY] = llm_resource(project.config.llm)
     resource_defs["io_manager"] = context_io_manager
+    metadata = _job_metadata(blueprint, plan, rendered, keys)
+    job_tags = {str(k): str(v) for k, v in translator.get_job_tags(plan).items()}
+    names = {
+        "job": job_name,
+        "ops": {k: s.name for k, s in specs.items()},
+        "resources": keys,
+        "job_tags": job_tags,
+    }
+    shape = job_shape(
+        translator,
+        config_overrides or {},
+        project_values(
+            project, {c.type for c in blueprint.components}, LLM_RESOURCE_KEY in resource_defs
+        ),
+        names,
+    )
+    metadata[SHAPE_METADATA] = dg.MetadataValue.json(shape)
     return graph.to_job(
         resource_defs=resource_defs,
         executor_def=translator.get_executor(plan) or blueprint_executor(blueprint.source.path),
         tags={
-            **{str(k): str(v) for k, v in translator.get_job_tags(plan).items()},
+            **job_tags,
             BLUEPRINT_TAG: blueprint.name,
             "neurocore/blueprint_version": blueprint.version,
             "neurocore/flow_type": blueprint.flow.type,
+            SHAPE_TAG: fingerprint(metadata[BLUEPRINT_METADATA].value, shape),
         },
-        metadata=_job_metadata(blueprint, plan, rendered, keys),
+        metadata=metadata,
     )
 
 
