@@ -271,3 +271,62 @@ def test_resumed_value_is_the_one_the_parent_ran_with(
     assert resumed.status == "completed", resumed.error
     assert resumed.context.get("out") == (override if override is not None else at_launch)
     assert bool(resumed.warnings) == (edited != at_launch)
+
+
+def _reexecute_with(job: dg.JobDefinition, run_id: str, instance: dg.DagsterInstance) -> str:
+    """Re-execute ``run_id`` from failure with ``job``, as the UI does with the current job."""
+    from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
+
+    blueprint = load_blueprint(Path(job.metadata["neurocore/source"].value))  # type: ignore[union-attr]
+    parent = instance.get_run_by_id(run_id)
+    assert parent is not None
+    with reconstructable_job(blueprint, registry(), None, built=job) as recon:
+        result = dg.execute_job(
+            recon,
+            instance,
+            run_config={**parent.run_config, "execution": {"config": {"in_process": {}}}},
+            reexecution_options=dg.ReexecutionOptions.from_failure(run_id, instance),
+            raise_on_error=False,
+        )
+    return result.run_id
+
+
+@pytest.mark.parametrize("edit_yaml", [True, False])
+def test_reexecution_with_another_job_fails_naming_the_difference(
+    tmp_path: Path, instance: Any, edit_yaml: bool
+) -> None:
+    """The UI's *Re-execute* uses the current job: it may not silently run other config."""
+    project = _project(tmp_path / "p", {"value": "at-launch"})
+    run_id = _launch(_job(project), instance)
+    if edit_yaml:
+        _project(project, {"value": "edited"})
+    (project / "gate").touch()
+    child_id = _reexecute_with(_job(project), run_id, instance)
+    outcome = resume_outcome(instance, child_id)
+    if not edit_yaml:
+        assert outcome.status == "completed", outcome.error
+        assert outcome.context.get("out") == "at-launch"
+        return
+    assert outcome.status == "failed"
+    errors = _error_texts(instance, child_id)
+    assert f"run {run_id} cannot be resumed as the job it ran" in errors
+    assert 'neurocore_yaml.skills.set.value: was "at-launch", now "edited"' in errors
+    assert f"neurocore-dagster runs resume {run_id}" in errors
+    assert "done_gate" not in outcome.context.data.to_dict()
+
+
+def _error_texts(instance: dg.DagsterInstance, run_id: str) -> str:
+    """Every error the run's event log holds (the UI shows them on their events)."""
+    texts = []
+    for record in instance.get_records_for_run(run_id).records:
+        event = record.event_log_entry.dagster_event
+        error = getattr(event.event_specific_data, "error", None) if event else None
+        if error is not None:
+            texts.append(error.to_string())
+    return "\n".join(texts)
+
+
+def resume_outcome(instance: dg.DagsterInstance, run_id: str) -> Any:
+    from neurocore_dagster.runs import blueprint_run
+
+    return blueprint_run(run_id, instance=instance)

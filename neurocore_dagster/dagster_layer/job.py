@@ -16,6 +16,7 @@ from neurocore_dagster.dagster_layer.io_manager import context_io_manager
 from neurocore_dagster.dagster_layer.job_shape import (
     SHAPE_METADATA,
     SHAPE_TAG,
+    SameJobAsParent,
     fingerprint,
     job_shape,
     project_values,
@@ -43,6 +44,7 @@ from neurocore_dagster.dagster_layer.resources import (
 from neurocore_dagster.dagster_layer.translator import (
     BLUEPRINT_TAG,
     BlueprintTranslator,
+    OpSpec,
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
@@ -106,28 +108,24 @@ def job_for_project(
         node_defs=[r.definition for r in rendered.values()],
         dependencies=_dependencies(plan, rendered),
     )
-    resource_defs: dict[str, Any] = {key: definition for key, definition in resources.values()}
-    resource_defs[RUN_RESOURCE_KEY] = run_inputs_resource(blueprint)
-    if llm_components(blueprint, registry):
-        resource_defs[LLM_RESOURCE_KEY] = llm_resource(project.config.llm)
-    resource_defs["io_manager"] = context_io_manager
+    uses_llm = bool(llm_components(blueprint, registry))
     metadata = _job_metadata(blueprint, plan, rendered, keys)
     job_tags = {str(k): str(v) for k, v in translator.get_job_tags(plan).items()}
-    names = {
-        "job": job_name,
-        "ops": {k: s.name for k, s in specs.items()},
-        "resources": keys,
-        "job_tags": job_tags,
-    }
     shape = job_shape(
         translator,
         config_overrides or {},
-        project_values(
-            project, {c.type for c in blueprint.components}, LLM_RESOURCE_KEY in resource_defs
-        ),
-        names,
+        project_values(project, {c.type for c in blueprint.components}, uses_llm),
+        _names(job_name, specs, keys, job_tags),
     )
     metadata[SHAPE_METADATA] = dg.MetadataValue.json(shape)
+    shape_tag = fingerprint(metadata[BLUEPRINT_METADATA].value, shape)
+    resource_defs: dict[str, Any] = {key: definition for key, definition in resources.values()}
+    resource_defs[RUN_RESOURCE_KEY] = run_inputs_resource(
+        blueprint, SameJobAsParent(shape_tag, shape)
+    )
+    if uses_llm:
+        resource_defs[LLM_RESOURCE_KEY] = llm_resource(project.config.llm)
+    resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
         executor_def=translator.get_executor(plan) or blueprint_executor(blueprint.source.path),
@@ -136,10 +134,18 @@ def job_for_project(
             BLUEPRINT_TAG: blueprint.name,
             "neurocore/blueprint_version": blueprint.version,
             "neurocore/flow_type": blueprint.flow.type,
-            SHAPE_TAG: fingerprint(metadata[BLUEPRINT_METADATA].value, shape),
+            SHAPE_TAG: shape_tag,
         },
         metadata=metadata,
     )
+
+
+def _names(
+    job_name: str, specs: Mapping[str, OpSpec], keys: Mapping[str, str], job_tags: dict[str, str]
+) -> dict[str, Any]:
+    """What the translator chose: a resume must rebuild a job with the same names."""
+    ops = {key: spec.name for key, spec in specs.items()}
+    return {"job": job_name, "ops": ops, "resources": dict(keys), "job_tags": job_tags}
 
 
 def _component_resources(

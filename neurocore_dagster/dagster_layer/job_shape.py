@@ -15,7 +15,11 @@ of resume.
 
 The record is job metadata (:data:`SHAPE_METADATA`, kept in the job snapshot of
 every run), and a fingerprint of blueprint and shape is the job tag
-:data:`SHAPE_TAG`, so two runs of one job carry the same value.
+:data:`SHAPE_TAG`, so two runs of one job carry the same value. A re-execution
+started outside ``resume_blueprint`` (the UI's *Re-execute*, which uses the code
+location's current job) checks that tag against its parent's when its steps
+start (:class:`SameJobAsParent`) and fails, naming what differs, rather than run
+another job as if it were a resume.
 """
 
 from __future__ import annotations
@@ -24,9 +28,13 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import dagster as dg
+
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
+from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.skills.project import Project
 
 SHAPE_METADATA = "neurocore/shape"
@@ -36,6 +44,50 @@ PROJECT_CHANGED_TAG = "neurocore/project_config_changed"
 SHAPE_UNRECORDED_TAG = "neurocore/shape_unrecorded"
 """On a resumed run whose parent predates recorded shapes (rebuilt from current files)."""
 DIGEST_KEY = "sha256"
+
+
+class ShapeMismatchError(ExecutionError):
+    """A run's job cannot be run again as it was; the message lists each difference."""
+
+
+def mismatch(run_id: str, problems: list[str], advice: str) -> ShapeMismatchError:
+    lines = "\n".join(f"  {p}" for p in problems)
+    return ShapeMismatchError(
+        f"run {run_id} cannot be resumed as the job it ran; {len(problems)} "
+        f"difference(s):\n{lines}\n{advice}"
+    )
+
+
+@dataclass(frozen=True)
+class SameJobAsParent:
+    """Refuses to start the steps of a re-execution whose job is not its parent's.
+
+    Called when a run's ``neurocore`` resource starts. Runs that are not
+    re-executions, and parents that predate recorded shapes, pass unchecked.
+    """
+
+    tag: str
+    shape: dict[str, Any]
+
+    def __call__(self, context: dg.InitResourceContext) -> None:
+        run, instance = context.dagster_run, context.instance
+        if run is None or instance is None or not run.parent_run_id:
+            return
+        parent = instance.get_run_by_id(run.parent_run_id)
+        if parent is None or parent.tags.get(SHAPE_TAG) in (None, self.tag):
+            return
+        snapshot = (
+            instance.get_job_snapshot(parent.job_snapshot_id) if parent.job_snapshot_id else None
+        )
+        value = snapshot.metadata.get(SHAPE_METADATA) if snapshot is not None else None
+        found = differences(value.value, self.shape) if value is not None else []  # type: ignore[union-attr]
+        raise mismatch(
+            parent.run_id,
+            found or ["blueprint: differs from the snapshot that run recorded"],
+            f"This re-execution uses the code location's current job. To resume run "
+            f"{parent.run_id} as it ran, use `neurocore-dagster runs resume {parent.run_id}` "
+            "(or resume_blueprint), which rebuilds its job from what it recorded.",
+        )
 
 
 def translator_path(translator: BlueprintTranslator) -> str:

@@ -40,8 +40,10 @@ from neurocore_dagster.dagster_layer.job_shape import (
     PROJECT_CHANGED_TAG,
     SHAPE_METADATA,
     SHAPE_UNRECORDED_TAG,
+    ShapeMismatchError,
     differences,
     digest,
+    mismatch,
     project_values,
     translator_path,
 )
@@ -73,10 +75,6 @@ class RecordedJob:
 
     def noting(self, warning: str, tags: dict[str, str]) -> RecordedJob:
         return replace(self, warnings=(*self.warnings, warning), tags={**self.tags, **tags})
-
-
-class ShapeMismatchError(ExecutionError):
-    """The job a run ran cannot be rebuilt as it was; the message lists each difference."""
 
 
 def rebuild_recorded_job(
@@ -270,8 +268,6 @@ def _replayed_project(
 
 
 def _mismatch(run: dg.DagsterRun, problems: list[str]) -> ShapeMismatchError:
-    lines = "\n".join(f"  {p}" for p in problems)
-    return ShapeMismatchError(
-        f"run {run.run_id} cannot be resumed as the job it ran; {len(problems)} "
-        f"difference(s):\n{lines}\nA resume runs the job its parent ran, never other config."
+    return mismatch(
+        run.run_id, problems, "A resume runs the job its parent ran, never other config."
     )
