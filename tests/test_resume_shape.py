@@ -330,3 +330,62 @@ def resume_outcome(instance: dg.DagsterInstance, run_id: str) -> Any:
     from neurocore_dagster.runs import blueprint_run
 
     return blueprint_run(run_id, instance=instance)
+
+
+def _llm_project(folder: Path, model: str, api_key: str) -> Path:
+    """A project whose second step asks the (offline) LLM; ``neurocore.yaml`` names the model."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "blueprints").mkdir(exist_ok=True)
+    document = {
+        "name": NAME,
+        "components": [
+            {
+                "name": "gate",
+                "type": "fail_until_file",
+                "config": {"path": str(folder / "gate"), "calls": str(folder / "calls")},
+            },
+            {"name": "ask", "type": "summarize"},
+        ],
+        "flow": {"steps": [{"component": "gate"}, {"component": "ask"}]},
+    }
+    (folder / "blueprints" / "shaped.yaml").write_text(yaml.safe_dump(document))
+    llm = {"provider": "offline", "model": model, "api_key": api_key}
+    (folder / "neurocore.yaml").write_text(yaml.safe_dump({"llm": llm}))
+    return folder
+
+
+def _llm_registry() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "nc_example_llm_skills", Path(__file__).parent.parent / "skills" / "llm_skills.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    skills = registry()
+    skills.register(module.Summarize)
+    return skills
+
+
+def test_llm_settings_are_recorded_and_a_literal_key_only_as_its_digest(
+    tmp_path: Path, instance: Any
+) -> None:
+    skills = _llm_registry()
+    project = _llm_project(tmp_path / "p", "model-at-launch", "literal-key-1")
+    defs = build_definitions(project, registry=skills)
+    [job] = [j for j in defs.resolve_all_job_defs() if j.name == NAME]
+    assert "literal-key-1" not in json.dumps(job.metadata["neurocore/shape"].value)  # type: ignore[union-attr]
+    run_id = _launch(job, instance)
+    (project / "gate").touch()
+    _llm_project(project, "model-edited", "literal-key-1")
+    resumed = resume_blueprint(run_id, instance=instance, registry=skills, project_root=project)
+    assert resumed.status == "completed", resumed.error
+    assert resumed.context.get("summary").startswith("[model-at-launch]")
+    assert 'llm.model: was "model-at-launch", now "model-edited"' in resumed.warnings[0]
+
+    (project / "gate").unlink()
+    run_id = _launch(job, instance)
+    _llm_project(project, "model-at-launch", "literal-key-2")
+    with pytest.raises(ExecutionError, match=r"llm\.api_key: the run used a key written in"):
+        resume_blueprint(run_id, instance=instance, registry=skills, project_root=project)
