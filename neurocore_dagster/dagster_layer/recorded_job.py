@@ -5,7 +5,8 @@ overrides, the recorded ``neurocore.yaml`` values (``{env: NAME}`` references
 are read again when the resumed run starts) and the recorded translator class,
 imported and created with its recorded settings (or the ``translator`` the
 caller passes, which must be of that class). Skills are discovered again, so a
-fixed skill runs fixed.
+fixed skill runs fixed. The executor is not part of the shape: a resume runs in
+the calling process.
 
 Afterwards the rebuilt job's shape must equal the recorded one; otherwise the
 resume is refused with an error naming every difference (a translator whose
@@ -29,6 +30,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
+from neurocore_dagster.dagster_layer.executor import blueprint_executor
 from neurocore_dagster.dagster_layer.job import (
     BLUEPRINT_METADATA,
     SOURCE_METADATA,
@@ -88,6 +90,10 @@ def rebuild_recorded_job(
     metadata = _snapshot_metadata(instance, run)
     blueprint, changed_file = _blueprint(metadata, run)
     rebuilt = _rebuild(metadata, run, blueprint, registry, project_root, translator)
+    # A resume runs in the calling process: the package's executor (threads or
+    # in_process), whatever executor the translator gave the job (Celery, k8s).
+    in_process = rebuilt.job.with_executor_def(blueprint_executor(blueprint.source.path))
+    rebuilt = replace(rebuilt, job=in_process)
     if changed_file is None:
         return rebuilt
     return rebuilt.noting(_changed_text(changed_file, run), {BLUEPRINT_CHANGED_TAG: "true"})
