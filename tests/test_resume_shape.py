@@ -389,3 +389,19 @@ def test_llm_settings_are_recorded_and_a_literal_key_only_as_its_digest(
     _llm_project(project, "model-at-launch", "literal-key-2")
     with pytest.raises(ExecutionError, match=r"llm\.api_key: the run used a key written in"):
         resume_blueprint(run_id, instance=instance, registry=skills, project_root=project)
+
+
+def test_a_run_recorded_before_job_shapes_resumes_with_a_warning(
+    tmp_path: Path, instance: Any
+) -> None:
+    project = _project(tmp_path / "p", {"value": "current"})
+    job = _job(project)
+    old = {k: v for k, v in job.metadata.items() if k != "neurocore/shape"}
+    run_id = _launch(job.with_metadata(old), instance)
+    (project / "gate").touch()
+    resumed = resume_blueprint(run_id, instance=instance, registry=registry(), project_root=project)
+    assert resumed.status == "completed", resumed.error
+    assert resumed.context.get("out") == "current"
+    [warning] = resumed.warnings
+    assert f"run {run_id} predates recorded job shapes" in warning
+    assert _tags(instance, resumed.run_id)["neurocore/shape_unrecorded"] == "true"
