@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,13 +24,20 @@ from neurocore_dagster.dagster_layer.executor import (
     check_execution_config,
     runs_in_this_process,
 )
+from neurocore_dagster.dagster_layer.instance import project_instance
 from neurocore_dagster.dagster_layer.job import build_job
 from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
+from neurocore_dagster.dagster_layer.recorded_job import (
+    rebuild_recorded_job,
+)
+from neurocore_dagster.dagster_layer.recorded_job import (
+    recorded_blueprint as recorded_blueprint,  # the CLI's replay reads it here
+)
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY
 from neurocore_dagster.dagster_layer.results import final_context, plan_ops
 from neurocore_dagster.dagster_layer.run_config import run_config as job_run_config
 from neurocore_dagster.dagster_layer.suspensions import decision_tags, ended_at_gate
-from neurocore_dagster.dagster_layer.translator import SUSPENDED_OP_TAG
+from neurocore_dagster.dagster_layer.translator import SUSPENDED_OP_TAG, BlueprintTranslator
 from neurocore_dagster.dead_runs import reap_if_dead
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.reexecution_claims import claimed_reexecution
@@ -51,6 +57,9 @@ class BlueprintRun:
     status: RunStatus
     context: FlowContext
     error: str | None = None
+    warnings: tuple[str, ...] = ()
+    """What a resume had to say: files changed since the parent ran (their recorded
+    versions ran instead), or a parent that predates recorded job shapes."""
 
 
 def resolve_instance(
@@ -63,11 +72,7 @@ def resolve_instance(
     """
     if instance is not None:
         return instance
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    home = project_root_of(project_root) / ".dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.from_config(str(home))
+    return project_instance(project_root_of(project_root))
 
 
 def execute_blueprint(
@@ -204,6 +209,7 @@ def resume_blueprint(
     resume_data: Mapping[str, Any] | None = None,
     project_root: str | Path | None = None,
     force: bool = False,
+    translator: BlueprintTranslator | None = None,
 ) -> BlueprintRun:
     """Continue a failed or suspended run in a new Dagster run whose parent it is.
 
@@ -214,7 +220,11 @@ def resume_blueprint(
     is re-executed from the op it stopped at, with ``resume_data`` (for an
     approval gate: ``{"approved": bool, "note": str, "by": str}``); it takes one
     decision only, even when several arrive at once (:mod:`reexecution_claims`).
-    The job is rebuilt from the blueprint snapshot the run recorded.
+    The job is the one the run ran, rebuilt from what it recorded (blueprint
+    snapshot, translator, config overrides, ``neurocore.yaml`` values; see
+    :mod:`~neurocore_dagster.dagster_layer.recorded_job`), or the resume is
+    refused naming each difference. ``translator`` is needed only when the
+    recorded translator class cannot be imported or created from its settings.
     """
     check_resume_data(resume_data, f"resuming run {run_id}")
     target = resolve_instance(instance, project_root)
@@ -222,7 +232,7 @@ def resume_blueprint(
     if run is None:
         raise ExecutionError(f"no run {run_id!r} in this Dagster instance")
     run = reap_if_dead(target, run)
-    blueprint, changed = recorded_blueprint(target, run)
+    rebuilt = rebuild_recorded_job(target, run, registry, project_root, translator)
     options = _reexecution_options(target, run, resume_data)
     config = copy.deepcopy(dict(run.run_config))
     resources = config.setdefault("resources", {})
@@ -230,17 +240,17 @@ def resume_blueprint(
         run_resource = resources.setdefault(RUN_RESOURCE_KEY, {}).setdefault("config", {})
         run_resource["resume_data"] = dict(resume_data)
     config["execution"] = in_process_execution(config.get("execution"))
-    tags = decision_tags(resume_data)
-    if changed:
-        tags["neurocore/blueprint_changed"] = "true"
+    tags = {**decision_tags(resume_data), **rebuilt.tags}
     with (
         claimed_reexecution(target, run, resume_data, force=force) as claim_tags,
-        reconstructable_job(blueprint, registry, project_root) as job,
+        reconstructable_job(
+            rebuilt.blueprint, registry, project_root, built=rebuilt.job
+        ) as job,
     ):
         result = dg.execute_job(
             job, target, run_config=config, tags={**tags, **claim_tags}, reexecution_options=options
         )
-    return blueprint_run(result.run_id, instance=target)
+    return replace(blueprint_run(result.run_id, instance=target), warnings=rebuilt.warnings)
 
 
 def in_process_execution(previous: Any) -> dict[str, Any]:
@@ -275,34 +285,3 @@ def is_suspended(run: dg.DagsterRun) -> bool:
     """Whether the run ended at a gate, its decision pending or taken (not a failure)."""
     return ended_at_gate(run)
 
-
-def recorded_blueprint(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[Blueprint, bool]:
-    """The blueprint a run ran (its snapshot), and whether its file has changed since."""
-    snapshot = instance.get_job_snapshot(run.job_snapshot_id) if run.job_snapshot_id else None
-    from neurocore_dagster.dagster_layer.job import BLUEPRINT_METADATA, SOURCE_METADATA
-
-    metadata = snapshot.metadata if snapshot is not None else {}
-    if BLUEPRINT_METADATA not in metadata:
-        raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
-    blueprint = Blueprint.model_validate(metadata[BLUEPRINT_METADATA].value)
-    source = metadata.get(SOURCE_METADATA)
-    changed = False
-    if source is not None:
-        from neurocore_dagster.blueprint.loader import load_blueprint
-        from neurocore_dagster.errors import BlueprintError
-
-        path = Path(source.value)
-        try:
-            changed = (
-                not path.exists() or load_blueprint(path).model_dump() != blueprint.model_dump()
-            )
-        except BlueprintError:
-            changed = True
-        if changed:
-            log.warning(
-                "blueprint file %s changed since run %s; resuming with the blueprint "
-                "as that run recorded it",
-                path,
-                run.run_id,
-            )
-    return blueprint, changed

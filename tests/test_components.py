@@ -30,6 +30,7 @@ from neurocore_dagster import (
     threads_executor,
 )
 from neurocore_dagster.dagster_layer.component import VALIDATION_ENV_VAR
+from neurocore_dagster.dagster_layer.job_shape import SHAPE_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = "neurocore_dagster.BlueprintsComponent"
@@ -67,7 +68,8 @@ def _shape(defs: dg.Definitions) -> dict[str, Any]:
         job.name: {
             "ops": sorted(node.name for node in job.graph.nodes),
             "resources": sorted(job.resource_defs),
-            "tags": dict(job.tags),
+            # The shape fingerprint names the translator class, which differs by design.
+            "tags": {k: v for k, v in job.tags.items() if k != SHAPE_TAG},
             "description": job.description,
         }
         for job in defs.resolve_all_job_defs()

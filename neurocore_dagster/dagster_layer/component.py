@@ -97,11 +97,17 @@ class BlueprintOverrides(dg.Resolvable, dg.Model):
 
 
 class OverridesTranslator(BlueprintTranslator):
-    """The default translator, plus each blueprint's tags and executor from ``defs.yaml``."""
+    """The default translator, plus each blueprint's tags and executor from ``defs.yaml``.
 
-    def __init__(self, overrides: Mapping[str, BlueprintOverrides]) -> None:
+    Created without overrides when a resume rebuilds a run's job from its record:
+    the recorded config overrides are replayed, and a job whose tags came from
+    ``defs.yaml`` is refused there, naming them (a resume runs in process, so the
+    executor does not matter).
+    """
+
+    def __init__(self, overrides: Mapping[str, BlueprintOverrides] | None = None) -> None:
         super().__init__()
-        self.overrides = dict(overrides)
+        self.overrides = dict(overrides or {})
 
     def get_job_tags(self, plan: ExecutionPlan) -> dict[str, str]:
         override = self.overrides.get(plan.blueprint)

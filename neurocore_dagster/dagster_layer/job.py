@@ -13,6 +13,14 @@ from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.dagster_layer.executor import blueprint_executor
 from neurocore_dagster.dagster_layer.io_manager import context_io_manager
+from neurocore_dagster.dagster_layer.job_shape import (
+    SHAPE_METADATA,
+    SHAPE_TAG,
+    SameJobAsParent,
+    fingerprint,
+    job_shape,
+    project_values,
+)
 from neurocore_dagster.dagster_layer.llm_resource import (
     LLM_RESOURCE_KEY,
     llm_components,
@@ -32,6 +40,7 @@ from neurocore_dagster.dagster_layer.resources import (
 from neurocore_dagster.dagster_layer.translator import (
     BLUEPRINT_TAG,
     BlueprintTranslator,
+    OpSpec,
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
@@ -103,21 +112,35 @@ def job_for_project(
         node_defs=[r.definition for r in rendered.values()],
         dependencies=_dependencies(plan, rendered),
     )
+    uses_llm = bool(llm_components(blueprint, registry))
+    metadata = _job_metadata(blueprint, plan, rendered, keys)
+    job_tags = {str(k): str(v) for k, v in translator.get_job_tags(plan).items()}
+    shape = job_shape(
+        translator,
+        config_overrides or {},
+        project_values(project, {c.type for c in blueprint.components}, uses_llm),
+        _names(job_name, specs, keys, job_tags),
+    )
+    metadata[SHAPE_METADATA] = dg.MetadataValue.json(shape)
+    shape_tag = fingerprint(metadata[BLUEPRINT_METADATA].value, shape)
     resource_defs: dict[str, Any] = {key: definition for key, definition in resources.values()}
-    resource_defs[RUN_RESOURCE_KEY] = run_inputs_resource(blueprint)
-    if llm_components(blueprint, registry):
+    resource_defs[RUN_RESOURCE_KEY] = run_inputs_resource(
+        blueprint, SameJobAsParent(shape_tag, shape)
+    )
+    if uses_llm:
         resource_defs[LLM_RESOURCE_KEY] = llm_resource(llm_plan, project.config.llm, keys)
     resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
         executor_def=translator.get_executor(plan) or blueprint_executor(blueprint.source.path),
         tags={
-            **{str(k): str(v) for k, v in translator.get_job_tags(plan).items()},
+            **job_tags,
             BLUEPRINT_TAG: blueprint.name,
             "neurocore/blueprint_version": blueprint.version,
             "neurocore/flow_type": blueprint.flow.type,
+            SHAPE_TAG: shape_tag,
         },
-        metadata=_job_metadata(blueprint, plan, rendered, keys),
+        metadata=metadata,
     )
 
 
@@ -141,6 +164,14 @@ def _check_job_name(blueprint: Blueprint, job_name: str) -> None:
             )
         ]
     )
+
+
+def _names(
+    job_name: str, specs: Mapping[str, OpSpec], keys: Mapping[str, str], job_tags: dict[str, str]
+) -> dict[str, Any]:
+    """What the translator chose: a resume must rebuild a job with the same names."""
+    ops = {key: spec.name for key, spec in specs.items()}
+    return {"job": job_name, "ops": ops, "resources": dict(keys), "job_tags": job_tags}
 
 
 def _component_resources(

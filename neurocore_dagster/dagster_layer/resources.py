@@ -8,6 +8,7 @@ the launchpad) and, for approvals, the decision to resume with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +68,14 @@ _FREE_FORM_CONFIG = dg.Field(
 immutable and costly to build (a project of 1,000 blueprints would build it 1,000 times)."""
 
 
-def run_inputs_resource(blueprint: Blueprint) -> dg.ResourceDefinition:
+def run_inputs_resource(
+    blueprint: Blueprint, on_start: Callable[[dg.InitResourceContext], None] | None = None
+) -> dg.ResourceDefinition:
+    """The run's inputs; ``on_start`` may refuse the run first (it raises)."""
+
     def build(init_context: dg.InitResourceContext) -> RunInputs:
+        if on_start is not None:
+            on_start(init_context)
         config = init_context.resource_config or {}
         data = {k: v for k, v in (config.get("initial_data") or {}).items()}
         return RunInputs(initial_data=data, resume_data=config.get("resume_data"))

@@ -3,6 +3,11 @@
 The event log says which ops ran (a ``flow_context`` output and where the IO
 manager stored it) and which Dagster skipped; a re-executed run inherits from its
 parent the ops it did not run again.
+
+An ``execute_in_process`` result is read from the output values Dagster keeps
+in memory for it (``output_for_node``), not from storage: on Dagster's default
+ephemeral instance the storage folder is deleted when the call returns. The
+values are the same lineages the IO manager stored, so both readings agree.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 import dagster as dg
 from flowengine import FlowContext
 
-from neurocore_dagster.dagster_layer.io_manager import DeltaCache, load_lineage
+from neurocore_dagster.dagster_layer.io_manager import DeltaCache, Lineage, load_lineage
 from neurocore_dagster.dagster_layer.job import PLAN_METADATA
 from neurocore_dagster.dagster_layer.stored_outputs import collect_steps, root_of, scan_events
 from neurocore_dagster.errors import ExecutionError
@@ -28,11 +33,7 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
     from ``instance``, default ``DagsterInstance.get()``).
     """
     if isinstance(result_or_run, dg.ExecuteInProcessResult):
-        ops_meta = result_or_run.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
-        outputs, skipped, suspended = scan_events(
-            result_or_run.run_id, result_or_run.all_events, None
-        )
-        return _assemble(ops_meta, outputs, skipped, suspended)
+        return _in_process_context(result_or_run)
     instance = instance or dg.DagsterInstance.get()
     if isinstance(result_or_run, str):
         found = instance.get_run_by_id(result_or_run)
@@ -45,20 +46,28 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
             f"id, not {type(result_or_run).__name__}"
         )
     outputs, skipped, suspended = collect_steps(instance, result_or_run, None)
-    return _assemble(plan_ops(instance, result_or_run), outputs, skipped, suspended)
+    cache: DeltaCache = {}  # one read per delta, not one per lineage that holds it
+    lineages = [
+        load_lineage(Path(out.refs_path), root_of(Path(out.refs_path), out.run_id), cache)
+        for out in outputs.values()
+    ]
+    return _assemble(plan_ops(instance, result_or_run), lineages, skipped, suspended)
+
+
+def _in_process_context(result: dg.ExecuteInProcessResult) -> FlowContext:
+    """The final context from the lineages Dagster captured in memory during the call."""
+    ops_meta = result.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
+    outputs, skipped, suspended = scan_events(result.run_id, result.all_events, None)
+    lineages = [result.output_for_node(step, out.output_name) for step, out in outputs.items()]
+    return _assemble(ops_meta, lineages, skipped, suspended)
 
 
 def _assemble(
     ops_meta: Mapping[str, Any],
-    outputs: Mapping[str, tuple[str, str]],
+    lineages: list[Lineage],
     skipped: set[str],
     suspended: bool,
 ) -> FlowContext:
-    cache: DeltaCache = {}  # one read per delta, not one per lineage that holds it
-    lineages = [
-        load_lineage(Path(path), root_of(Path(path), run_id), cache)
-        for run_id, path in outputs.values()
-    ]
     unreached = (
         []
         if suspended

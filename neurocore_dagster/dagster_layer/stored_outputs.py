@@ -7,7 +7,7 @@ its parent, so the search follows parent runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 
@@ -24,11 +24,19 @@ def root_of(refs_path: Path, run_id: str) -> Path:
     raise ExecutionError(f"unexpected output location {refs_path}")
 
 
+class StoredOutput(NamedTuple):
+    """A step's context output: the run that stored it, where, and the output's name."""
+
+    run_id: str
+    refs_path: str
+    output_name: str
+
+
 def scan_events(
     run_id: str, events: Any, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
+) -> tuple[dict[str, StoredOutput], set[str], bool]:
     """Stored context outputs and Dagster-skipped steps among a run's events."""
-    outputs: dict[str, tuple[str, str]] = {}
+    outputs: dict[str, StoredOutput] = {}
     skipped: set[str] = set()
     suspended = False
     for event in events:
@@ -46,13 +54,14 @@ def scan_events(
         elif event.event_type == dg.DagsterEventType.HANDLED_OUTPUT:
             data = event.event_specific_data
             if data.output_name in CONTEXT_OUTPUTS:
-                outputs[event.step_key] = (run_id, data.metadata["refs_path"].value)
+                refs_path = data.metadata["refs_path"].value
+                outputs[event.step_key] = StoredOutput(run_id, refs_path, data.output_name)
     return outputs, skipped, suspended
 
 
 def collect_steps(
     instance: dg.DagsterInstance, run: dg.DagsterRun, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
+) -> tuple[dict[str, StoredOutput], set[str], bool]:
     """Per step key: where its context output is stored, or that Dagster skipped it.
 
     A re-executed run inherits, from its parent, the steps it did not run again.
@@ -87,5 +96,4 @@ def stored_lineage(instance: dg.DagsterInstance, run_id: str, step_key: str) -> 
     found = collect_steps(instance, run, {step_key})[0].get(step_key) if run else None
     if found is None:
         raise ExecutionError(f"run {run_id} stored no context for step {step_key!r}")
-    holder, path = found
-    return load_lineage(Path(path), root_of(Path(path), holder))
+    return load_lineage(Path(found.refs_path), root_of(Path(found.refs_path), found.run_id))
