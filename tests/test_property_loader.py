@@ -311,10 +311,10 @@ HOSTILE_VALUES = {
     "name": st.sampled_from(["   ", "__ASSET_JOB", " __x", "n" * 300]),
     "component": st.sampled_from(["__initial__", "c" * 300, " "]),
     "setting": st.sampled_from(
-        [
-            ("max_iterations", True),
-            ("max_iterations", "5"),
-            ("fail_fast", "yes"),
+        [  # (lax values NeuroCore converts load with a warning: test_neurocore_documents)
+            ("max_iterations", 0),
+            ("max_iterations", "many"),
+            ("fail_fast", "maybe"),
             ("timeout_seconds", float("inf")),
             ("timeout_seconds", float("nan")),
         ]

@@ -5,6 +5,13 @@ means a step running a component ``review`` of the built-in ``approval`` skill
 with that config. The expansion never mutates the caller's document, keeps the
 step's other keys (``condition``, ``description``, ``on_error``), and refuses a
 name that is already a component of another skill.
+
+NeuroCore's own expansion keeps nothing but the gate: the keys it drops are read
+here as :mod:`~neurocore_dagster.blueprint.reading` reads ignored keys (a
+located warning each): an approval key other than ``name``, ``message`` and
+``require``, and a ``component`` beside ``approval`` (the gate runs, as in
+NeuroCore). ``condition``, ``description`` and ``on_error`` keep their meaning
+here, with a warning that NeuroCore ignores them on an approval step.
 """
 
 from __future__ import annotations
@@ -14,10 +21,51 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from neurocore_dagster.errors import BlueprintIssue, issue
+from neurocore_dagster.blueprint.reading import ignored_key
+from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 
 APPROVAL_SKILL = "approval"
+APPROVAL_KEY = "approval"
 _SPEC_KEYS = ("name", "message", "require")
+_KEPT_STEP_KEYS = ("condition", "description", "on_error")
+NEUROCORE_IGNORES = "key.neurocore_ignores"
+"""A key NeuroCore drops that keeps its meaning here (a step key beside ``approval``)."""
+
+
+def read_approval_spec(spec: Any, loc: Loc, warnings: list[BlueprintIssue]) -> Any:
+    """An ``approval:`` mapping without the keys NeuroCore ignores (one warning each)."""
+    if not isinstance(spec, dict):
+        return spec
+    unknown = [k for k in spec if isinstance(k, str) and k not in _SPEC_KEYS]
+    for key in unknown:
+        warnings.append(ignored_key(key, (*loc, key), _SPEC_KEYS))
+    return {k: v for k, v in spec.items() if k not in unknown} if unknown else spec
+
+
+def read_approval_step(
+    step: dict[Any, Any], loc: Loc, warnings: list[BlueprintIssue]
+) -> dict[Any, Any]:
+    """An approval step as NeuroCore runs it (the gate), with the keys it drops noted."""
+    if APPROVAL_KEY not in step:
+        return step
+    for key in _KEPT_STEP_KEYS:
+        if key in step:
+            warnings.append(
+                issue(
+                    NEUROCORE_IGNORES,
+                    f"NeuroCore ignores {key!r} on an approval step; neurocore-dagster "
+                    "applies it as on any step",
+                    (*loc, key),
+                    input=step[key],
+                    expected=f"no {key!r} on an approval step, for one meaning in both",
+                )
+            )
+    if "component" not in step:
+        return step
+    warnings.append(
+        ignored_key("component", (*loc, "component"), (), "the approval gate runs, as in NeuroCore")
+    )
+    return {k: v for k, v in step.items() if k != "component"}
 
 
 def expand_approval_steps(data: Any) -> Any:
@@ -70,26 +118,6 @@ def _expand_one(
             )
         )
         return step
-    # In document order: keys may mix types (``1: x``), which cannot be sorted.
-    unknown = [key for key in spec if key not in _SPEC_KEYS]
-    for key in unknown:
-        problems.append(
-            issue(
-                "approval.unknown_key",
-                f"unknown approval key {key!r}",
-                (*loc, key),
-                input=key,
-                expected=", ".join(_SPEC_KEYS),
-            )
-        )
-    if "component" in step:
-        problems.append(
-            issue(
-                "approval.with_component",
-                "a step has either 'component' or 'approval', not both",
-                ("flow", "steps", index),
-            )
-        )
     name = spec.get("name", APPROVAL_SKILL)
     if not isinstance(name, str) or not name:
         problems.append(

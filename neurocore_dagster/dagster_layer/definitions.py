@@ -171,10 +171,11 @@ def validate_project(
     if not paths:
         return check
     wanted = {shown_as[p.resolve()] for p in paths}
+    others = set(shown_as.values()) - wanted  # the project's own warnings stay
     return ProjectCheck(
         loaded={k: v for k, v in check.loaded.items() if k in wanted},
         broken={k: v for k, v in check.broken.items() if k in wanted},
-        warnings=check.warnings,
+        warnings=[w for w in check.warnings if w.file not in others],
     )
 
 

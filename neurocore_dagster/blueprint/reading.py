@@ -1,0 +1,200 @@
+"""NeuroCore's reading of a document: what it ignores and what it coerces, each a warning.
+
+NeuroCore reads blueprints and ``neurocore.yaml`` with pydantic's defaults: a
+key no model field has is dropped without a word, and a value of the wrong
+scalar type is converted when pydantic's lax mode can (``"5"`` and ``true`` for
+an integer, ``"yes"`` for a boolean). So every such document loads here too,
+as NeuroCore reads it, and nothing a user wrote vanishes silently: each dropped
+key and each converted value is a located *warning* (an issue) saying what the
+key or value is taken to mean. ``strict`` callers turn the warnings into errors.
+
+The known keys are the fields of this package's own models (every key NeuroCore
+knows is one of them). Sections that are this package's alone (``triggers``)
+keep their own strict rules: NeuroCore ignores the whole section, so there is
+no NeuroCore reading of its insides to follow.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import types
+import typing
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from neurocore_dagster.errors import BlueprintIssue, Loc, issue
+
+IGNORED = "key.ignored"
+"""A key no model has: dropped, as NeuroCore drops it."""
+COERCED = "value.coerced"
+"""A scalar of another type that NeuroCore's lax reading converts (``true`` -> ``1``)."""
+
+_SCALARS = (bool, int, float)
+_KIND_NAMES = {bool: "a boolean", int: "an integer", float: "a number"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A document as NeuroCore reads it, with a warning for each difference from the text."""
+
+    data: Any
+    warnings: tuple[BlueprintIssue, ...] = ()
+
+
+Extra = Callable[[Any, Loc, list[BlueprintIssue]], Any]
+"""A reader for a key a model does not declare but the document format has (``approval``)."""
+Hook = Callable[[dict[Any, Any], Loc, list[BlueprintIssue]], dict[Any, Any]]
+"""Reads a model's mapping before its keys are read (a copy when it drops or adds keys)."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one document type reads specially: sections left to their own model, keys a
+    model's mappings may also hold (with their reader), and hooks run on a model's mapping."""
+
+    own_sections: Collection[Loc] = ()
+    extras: Mapping[type[BaseModel], Mapping[str, Extra]] = field(default_factory=dict)
+    hooks: Mapping[type[BaseModel], Hook] = field(default_factory=dict)
+
+
+def read_as_neurocore(data: Any, model: type[BaseModel], rules: Rules | None = None) -> Reading:
+    """``data`` without the keys ``model`` does not know and with lax scalars converted.
+
+    The input is never changed: containers on the path to a change are copied.
+    """
+    warnings: list[BlueprintIssue] = []
+    read = _Reader(rules or Rules(), warnings).model(data, model, ())
+    warnings.sort(key=lambda w: [str(s) for s in w.loc])
+    return Reading(read, tuple(warnings))
+
+
+class _Reader:
+    def __init__(self, rules: Rules, warnings: list[BlueprintIssue]) -> None:
+        self.rules = rules
+        self.warnings = warnings
+
+    def model(self, data: Any, model: type[BaseModel], loc: Loc) -> Any:
+        if not isinstance(data, dict) or loc in self.rules.own_sections:
+            return data
+        original = data
+        hook = self.rules.hooks.get(model)
+        if hook is not None:
+            data = hook(data, loc, self.warnings)
+        fields = model.model_fields
+        extras = self.rules.extras.get(model, {})
+        result: dict[Any, Any] = {}
+        changed = False
+        for key, value in data.items():
+            where = (*loc, key)
+            if key in extras:
+                new = extras[key](value, where, self.warnings)
+            elif isinstance(key, str) and key in fields:
+                new = self.value(value, fields[key], where)
+            elif not isinstance(key, str):  # the JSON rule says how to write it
+                new = value
+            else:
+                self.warnings.append(ignored_key(key, where, [*fields, *extras]))
+                changed = True
+                continue
+            changed = changed or new is not value
+            result[key] = new
+        return result if changed or data is not original else original
+
+    def value(self, value: Any, spec: Any, loc: Loc) -> Any:
+        annotation = _unwrap(spec.annotation)
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return self.model(value, annotation, loc)
+        if origin is list and args and isinstance(value, list):
+            return self._items(value, args[0], loc)
+        if origin is dict and len(args) == 2 and isinstance(value, dict):
+            inner = _unwrap(args[1])
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                read = {k: self.model(v, inner, (*loc, k)) for k, v in value.items()}
+                same = all(read[k] is value[k] for k in value)
+                return value if same else read
+            return value
+        if annotation in _SCALARS:
+            return self._scalar(value, annotation, spec, loc)
+        return value
+
+    def _items(self, value: list[Any], item: Any, loc: Loc) -> list[Any]:
+        inner = _unwrap(item)
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return value
+        read = [self.model(v, inner, (*loc, i)) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(read, value, strict=True)) else read
+
+    def _scalar(self, value: Any, kind: type, spec: Any, loc: Loc) -> Any:
+        if type(value) is kind or (kind is float and type(value) is int) or value is None:
+            return value
+        converted = lax_value(kind, tuple(spec.metadata), value)
+        if converted is None:
+            return value  # NeuroCore refuses it too: the model says why
+        self.warnings.append(coerced_value(value, converted, loc))
+        return converted
+
+
+def lax_value(kind: type, metadata: tuple[Any, ...], value: Any) -> Any:
+    """``value`` as pydantic's lax mode reads it for a ``kind`` field with ``metadata``
+    constraints, or None when lax mode refuses it too."""
+    try:
+        return _lax_adapter(kind, metadata).validate_python(value)
+    except (ValidationError, TypeError):
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _lax_adapter(kind: type, metadata: tuple[Any, ...]) -> TypeAdapter[Any]:
+    target: Any = Annotated[kind, *metadata] if metadata else kind
+    return TypeAdapter(target, config=ConfigDict(strict=False))
+
+
+def ignored_key(key: str, loc: Loc, known: Collection[str], note: str = "") -> BlueprintIssue:
+    """The warning for a key that is dropped; a close known key is offered as the fix."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return issue(
+        IGNORED,
+        f"unknown key {key!r} is ignored ({note or 'as NeuroCore ignores it'}){hint}",
+        loc,
+        input=key,
+        expected=f"one of: {', '.join(sorted(known))}" if known else None,
+    )
+
+
+def coerced_value(value: Any, converted: Any, loc: Loc) -> BlueprintIssue:
+    """The warning for a scalar read as another type, as NeuroCore's lax reading does."""
+    written = _written(value)
+    return issue(
+        COERCED,
+        f"{written} read as {_written(converted)} (NeuroCore's reading); "
+        f"write {_written(converted)}",
+        loc,
+        input=value,
+        expected=_KIND_NAMES[type(converted)],
+    )
+
+
+def _written(value: Any) -> str:
+    """How a scalar is written in YAML (``true``, ``5``, ``'5'``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` down to ``X``."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
