@@ -108,6 +108,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     data = _initial_data(args)
     blueprint = load_blueprint(args.blueprint)
+    for warning in blueprint.warnings:
+        print(f"warning: {warning.render()}", file=sys.stderr)
     config = _execution_config(args)
     if args.stream:
         from neurocore_dagster.cli_stream import stream_run

@@ -70,7 +70,7 @@ def check_project(
     cache: ParseCache | None = None,
 ) -> ProjectCheck:
     """Every file of ``files`` (path, name shown in errors) loaded or broken; see the module."""
-    check = ProjectCheck(warnings=unknown_skill_warnings(project, registry))
+    check = ProjectCheck(warnings=[*project.warnings, *unknown_skill_warnings(project, registry)])
     remaining = dict(overrides or {})
     by_job_name: dict[str, Loaded] = {}
     for path, shown in files:

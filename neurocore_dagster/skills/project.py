@@ -2,7 +2,11 @@
 
 The file is optional; without it the skills folder is ``skills/`` and the
 blueprints folder is ``blueprints/``. NeuroCore's ``logging``, ``llm`` and
-``persistence`` sections are accepted so one file serves both tools.
+``persistence`` sections are accepted so one file serves both tools. The file
+is read as NeuroCore reads it (:mod:`neurocore_dagster.blueprint.reading`): an
+unknown section or key, or a value its lax reading converts, loads with a
+located warning, as does each ``logging``/``persistence`` key (Dagster does
+their job here: :mod:`~neurocore_dagster.skills.project_sections`).
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from neurocore_dagster.blueprint.reading import read_as_neurocore
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
 from neurocore_dagster.blueprint.values import json_value_issues
-from neurocore_dagster.errors import BlueprintError, issue
+from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.skills.project_sections import (
+    LoggingSettings,
+    PersistenceSettings,
+    section_warnings,
+)
 
 CONFIG_FILE = "neurocore.yaml"
 _FORBID = ConfigDict(extra="forbid")
@@ -66,8 +76,8 @@ class ProjectFile(BaseModel):
     paths: Paths = Field(default_factory=Paths)
     skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
     llm: LLMSettings = Field(default_factory=LLMSettings)
-    logging: dict[str, Any] = Field(default_factory=dict)
-    persistence: dict[str, Any] = Field(default_factory=dict)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    persistence: PersistenceSettings = Field(default_factory=PersistenceSettings)
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class Project:
     root: Path
     config: ProjectFile = field(default_factory=ProjectFile)
     source: SourceMap = field(default_factory=SourceMap)
+    warnings: tuple[BlueprintIssue, ...] = ()
+    """Located: what the file holds that is ignored, converted or NeuroCore's alone."""
 
     @property
     def skills_dir(self) -> Path:
@@ -146,6 +158,9 @@ def load_project_file(config_file: Path, *, display: str | None = None) -> Proje
                 )
             ]
         )
+    reading = read_as_neurocore(data, ProjectFile)
+    data = reading.data
+    warnings = [document.source.locate(w) for w in (*reading.warnings, *section_warnings(data))]
     bad_values = json_value_issues(data)
     if bad_values:  # skill config becomes run config, which holds JSON only
         raise BlueprintError([document.source.locate(i) for i in bad_values])
@@ -157,4 +172,5 @@ def load_project_file(config_file: Path, *, display: str | None = None) -> Proje
         raise BlueprintError(
             [document.source.locate(i) for i in issues_from_validation(exc, ProjectFile)]
         ) from None
-    return Project(root=folder, config=config, source=document.source)
+    ordered = sorted(warnings, key=lambda w: w.line or 0)
+    return Project(root=folder, config=config, source=document.source, warnings=tuple(ordered))
