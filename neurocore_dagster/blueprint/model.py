@@ -51,7 +51,8 @@ from neurocore_dagster.errors import BlueprintIssue, format_loc
 FlowType = Literal["sequential", "conditional", "graph"]
 ErrorPolicy = Literal["fail", "skip", "continue"]
 
-# Strict types: YAML's `true` is not the integer 1 and "5" is not the number 5.
+# Strict types: a value NeuroCore converts (`true` for 1, "5" for 5) is converted by the
+# reading before validation, with a warning; the model itself converts nothing.
 _FORBID = ConfigDict(extra="forbid", strict=True)
 
 

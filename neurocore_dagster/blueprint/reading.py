@@ -84,60 +84,76 @@ class _Reader:
         hook = self.rules.hooks.get(model)
         if hook is not None:
             data = hook(data, loc, self.warnings)
-        fields = model.model_fields
         extras = self.rules.extras.get(model, {})
         result: dict[Any, Any] = {}
         changed = False
         for key, value in data.items():
-            where = (*loc, key)
             if key in extras:
-                new = extras[key](value, where, self.warnings)
-            elif isinstance(key, str) and key in fields:
-                new = self.value(value, fields[key], where)
+                new = extras[key](value, (*loc, key), self.warnings)
             elif not isinstance(key, str):  # the JSON rule says how to write it
                 new = value
             else:
-                self.warnings.append(ignored_key(key, where, [*fields, *extras]))
-                changed = True
-                continue
+                plan = _plan(model, key)
+                if plan is None:
+                    known = [*model.model_fields, *extras]
+                    self.warnings.append(ignored_key(key, (*loc, key), known))
+                    changed = True
+                    continue
+                new = self.value(value, plan, (*loc, key))
             changed = changed or new is not value
             result[key] = new
         return result if changed or data is not original else original
 
-    def value(self, value: Any, spec: Any, loc: Loc) -> Any:
-        annotation = _unwrap(spec.annotation)
-        origin = typing.get_origin(annotation)
-        args = typing.get_args(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return self.model(value, annotation, loc)
-        if origin is list and args and isinstance(value, list):
-            return self._items(value, args[0], loc)
-        if origin is dict and len(args) == 2 and isinstance(value, dict):
-            inner = _unwrap(args[1])
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                read = {k: self.model(v, inner, (*loc, k)) for k, v in value.items()}
-                same = all(read[k] is value[k] for k in value)
-                return value if same else read
-            return value
-        if annotation in _SCALARS:
-            return self._scalar(value, annotation, spec, loc)
+    def value(self, value: Any, plan: _Plan, loc: Loc) -> Any:
+        shape, target, metadata = plan
+        if shape == "model":
+            return self.model(value, target, loc)
+        if shape == "list" and isinstance(value, list):
+            read = [self.model(v, target, (*loc, i)) for i, v in enumerate(value)]
+            return value if all(a is b for a, b in zip(read, value, strict=True)) else read
+        if shape == "dict" and isinstance(value, dict):
+            read_map = {k: self.model(v, target, (*loc, k)) for k, v in value.items()}
+            return value if all(read_map[k] is value[k] for k in value) else read_map
+        if shape == "scalar":
+            return self._scalar(value, target, metadata, loc)
         return value
 
-    def _items(self, value: list[Any], item: Any, loc: Loc) -> list[Any]:
-        inner = _unwrap(item)
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
-            return value
-        read = [self.model(v, inner, (*loc, i)) for i, v in enumerate(value)]
-        return value if all(a is b for a, b in zip(read, value, strict=True)) else read
-
-    def _scalar(self, value: Any, kind: type, spec: Any, loc: Loc) -> Any:
+    def _scalar(self, value: Any, kind: type, metadata: tuple[Any, ...], loc: Loc) -> Any:
         if type(value) is kind or (kind is float and type(value) is int) or value is None:
             return value
-        converted = lax_value(kind, tuple(spec.metadata), value)
+        converted = lax_value(kind, metadata, value)
         if converted is None:
             return value  # NeuroCore refuses it too: the model says why
         self.warnings.append(coerced_value(value, converted, loc))
         return converted
+
+
+_Plan = tuple[str, Any, tuple[Any, ...]]
+"""How a field is read: ("model" | "list" | "dict", item model, ()), ("scalar", type,
+constraints), or ("plain", None, ()) for a value read as it is."""
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(model: type[BaseModel], key: str) -> _Plan | None:
+    """How ``model`` reads ``key`` (None: no such field); computed once per field."""
+    spec = model.model_fields.get(key)
+    if spec is None:
+        return None
+    annotation = _unwrap(spec.annotation)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if _is_model(annotation):
+        return ("model", annotation, ())
+    if origin is list and args and _is_model(_unwrap(args[0])):
+        return ("list", _unwrap(args[0]), ())
+    if origin is dict and len(args) == 2 and _is_model(_unwrap(args[1])):
+        return ("dict", _unwrap(args[1]), ())
+    if annotation in _SCALARS:
+        return ("scalar", annotation, tuple(spec.metadata))
+    return ("plain", None, ())
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def lax_value(kind: type, metadata: tuple[Any, ...], value: Any) -> Any:
