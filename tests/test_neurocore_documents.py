@@ -388,3 +388,33 @@ def test_a_date_under_an_ignored_key_is_not_an_error(tmp_path: Path) -> None:
     (warning,) = load_blueprint(path).warnings
     assert warning.input == "reviewed" and warning.line == 2
     assert isinstance(yaml.safe_load(path.read_text())["reviewed"], datetime.date)
+
+
+def test_an_approval_named_like_another_component_runs_it(instance: Any) -> None:
+    """NeuroCore's expansion adds no gate when the name is taken: the step runs that
+    component. It loads so, with a warning, and runs without suspending."""
+    blueprint = load_blueprint(WARNED[0].with_name("approval_name_taken.yaml"))
+    assert [c.type for c in blueprint.components] == ["trace", "trace"]
+    assert [s.component for s in blueprint.flow.steps] == ["first", "second"]
+    run = execute_blueprint(blueprint, registry(), instance=instance)
+    assert run.status == "completed"
+    assert run.context.get("trace") == ["first", "second"]
+
+
+def test_build_definitions_logs_warnings_also_from_the_parse_cache(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "blueprints").mkdir()
+    (tmp_path / "blueprints" / "noted.yaml").write_text(
+        "name: noted\ncomponents: [{name: a, type: trace, description: first}]\n"
+        "flow:\n  steps:\n    - {component: a, name: start}\n"
+    )
+    for attempt in ("parsed", "cached"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="neurocore_dagster"):
+            build_definitions(tmp_path, registry=registry())
+        logged = [r.getMessage() for r in caplog.records if "key.ignored" in r.getMessage()]
+        assert len(logged) == 2, (attempt, logged)
+        assert logged[0].startswith("blueprints/noted.yaml:2: components.0.description")
+        assert logged[1].startswith("blueprints/noted.yaml:5: flow.steps.0.name")
+        assert any((tmp_path / ".neurocore_cache").rglob("*.json"))  # the second read hits it

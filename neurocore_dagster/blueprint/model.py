@@ -43,6 +43,7 @@ from neurocore_dagster.blueprint.sugar import (
     expand_approval_steps,
     read_approval_spec,
     read_approval_step,
+    read_taken_approval_names,
 )
 from neurocore_dagster.blueprint.triggers import Trigger
 from neurocore_dagster.blueprint.values import json_value_issues
@@ -184,7 +185,7 @@ READING_CONTEXT = "neurocore_dagster.reading"
 BLUEPRINT_RULES = Rules(
     own_sections=(("triggers",),),
     extras={Step: {APPROVAL_KEY: read_approval_spec}},
-    hooks={Step: read_approval_step},
+    hooks={Step: read_approval_step, Blueprint: read_taken_approval_names},
 )
 
 

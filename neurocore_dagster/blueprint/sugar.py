@@ -68,6 +68,44 @@ def read_approval_step(
     return {k: v for k, v in step.items() if k != "component"}
 
 
+def read_taken_approval_names(
+    doc: dict[Any, Any], loc: Loc, warnings: list[BlueprintIssue]
+) -> dict[Any, Any]:
+    """An approval step named like a component of another skill runs that component, as
+    NeuroCore reads it (it adds no gate), with a warning; ``doc`` is not changed."""
+    flow = doc.get("flow")
+    steps = flow.get("steps") if isinstance(flow, dict) else None
+    components = doc.get("components")
+    if not isinstance(steps, list) or not isinstance(components, list):
+        return doc
+    types_by_name = {c.get("name"): c.get("type") for c in components if isinstance(c, dict)}
+    new_steps = list(steps)
+    changed = False
+    for index, step in enumerate(steps):
+        spec = step.get(APPROVAL_KEY) if isinstance(step, dict) else None
+        name = spec.get("name", APPROVAL_SKILL) if isinstance(spec, dict) else None
+        taken_by = types_by_name.get(name) if isinstance(name, str) else None
+        if taken_by is None or taken_by == APPROVAL_SKILL:
+            continue
+        warnings.append(
+            issue(
+                "approval.name_taken",
+                f"approval name {name!r} is component {name!r} of skill {taken_by!r}: the "
+                "step runs that component and no approval gate (NeuroCore's reading; "
+                "message and require are unused)",
+                (*loc, "flow", "steps", index, APPROVAL_KEY, "name"),
+                input=name,
+                expected="a name no other component has, for a gate",
+            )
+        )
+        rest = {k: v for k, v in step.items() if k not in (APPROVAL_KEY, "component")}
+        new_steps[index] = {"component": name, **rest}
+        changed = True
+    if not changed:
+        return doc
+    return {**doc, "flow": {**flow, "steps": new_steps}}
+
+
 def expand_approval_steps(data: Any) -> Any:
     """Return ``data`` with each ``approval:`` step rewritten as a plain step."""
     if not isinstance(data, dict):
