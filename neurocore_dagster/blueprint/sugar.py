@@ -3,8 +3,10 @@
 ``- approval: {name: review, message: "Send?", require: true}`` in a step list
 means a step running a component ``review`` of the built-in ``approval`` skill
 with that config. The expansion never mutates the caller's document, keeps the
-step's other keys (``condition``, ``description``, ``on_error``), and refuses a
-name that is already a component of another skill.
+step's other keys (``condition``, ``description``, ``on_error``). A name that is
+a component of another skill makes the step run that component, as NeuroCore
+reads it (:func:`read_taken_approval_names`, before expansion, with a warning);
+the expansion's own refusal of such a name guards data that skipped the reading.
 
 NeuroCore's own expansion keeps nothing but the gate: the keys it drops are read
 here as :mod:`~neurocore_dagster.blueprint.reading` reads ignored keys (a
