@@ -418,3 +418,15 @@ def test_build_definitions_logs_warnings_also_from_the_parse_cache(
         assert logged[0].startswith("blueprints/noted.yaml:2: components.0.description")
         assert logged[1].startswith("blueprints/noted.yaml:5: flow.steps.0.name")
         assert any((tmp_path / ".neurocore_cache").rglob("*.json"))  # the second read hits it
+
+
+def test_trigger_sections_keep_their_own_strict_rules(tmp_path: Path) -> None:
+    """NeuroCore ignores ``triggers`` as a whole; inside it this package's rules hold."""
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "name: t\ncomponents: [{name: a, type: trace}]\nflow:\n  steps: [{component: a}]\n"
+        "triggers:\n  - schedule: {cron: '0 9 * * *', every: day}\n"
+    )
+    with pytest.raises(BlueprintError) as caught:
+        load_blueprint(path)
+    assert [(i.type, i.line) for i in caught.value.issues] == [("key.unknown", 6)]

@@ -78,7 +78,7 @@ class _Reader:
         self.warnings = warnings
 
     def model(self, data: Any, model: type[BaseModel], loc: Loc) -> Any:
-        if not isinstance(data, dict) or loc in self.rules.own_sections:
+        if not isinstance(data, dict):
             return data
         original = data
         hook = self.rules.hooks.get(model)
@@ -90,8 +90,8 @@ class _Reader:
         for key, value in data.items():
             if key in extras:
                 new = extras[key](value, (*loc, key), self.warnings)
-            elif not isinstance(key, str):  # the JSON rule says how to write it
-                new = value
+            elif not isinstance(key, str) or (*loc, key) in self.rules.own_sections:
+                new = value  # the JSON rule says how to write a key; a section keeps its rules
             else:
                 plan = _plan(model, key)
                 if plan is None:

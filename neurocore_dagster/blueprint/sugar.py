@@ -80,7 +80,11 @@ def read_taken_approval_names(
     components = doc.get("components")
     if not isinstance(steps, list) or not isinstance(components, list):
         return doc
-    types_by_name = {c.get("name"): c.get("type") for c in components if isinstance(c, dict)}
+    types_by_name = {
+        c["name"]: c.get("type")
+        for c in components
+        if isinstance(c, dict) and isinstance(c.get("name"), str)
+    }
     new_steps = list(steps)
     changed = False
     for index, step in enumerate(steps):
