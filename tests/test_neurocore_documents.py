@@ -430,3 +430,38 @@ def test_trigger_sections_keep_their_own_strict_rules(tmp_path: Path) -> None:
     with pytest.raises(BlueprintError) as caught:
         load_blueprint(path)
     assert [(i.type, i.line) for i in caught.value.issues] == [("key.unknown", 6)]
+
+
+@settings(max_examples=40 * SCALE, deadline=None)
+@given(
+    when=st.one_of(st.dates(), st.datetimes()),
+    nest=st.sampled_from(["plain", "list", "dict"]),
+)
+def test_a_date_in_component_config_reads_as_its_iso_text(
+    when: datetime.date, nest: str, workdir: Path
+) -> None:
+    """NeuroCore hands a skill YAML's date object; run config holds JSON, so the date loads
+    as its ISO text, located, and strict refuses it. Outside free-form config it stays an
+    error (NeuroCore refuses a date where it wants a string too)."""
+    value: Any = {"plain": when, "list": [1, when], "dict": {"at": when}}[nest]
+    doc = {
+        "name": "dated",
+        "components": [{"name": "a", "type": "trace", "config": {"since": value}}],
+        "flow": {"steps": [{"component": "a"}]},
+    }
+    path = workdir / "dated.yaml"
+    text = yaml.safe_dump(doc, sort_keys=False)
+    path.write_text(text)
+    blueprint = load_blueprint(path)
+    read = blueprint.components[0].config["since"]
+    expected = when.isoformat()
+    assert read == {"plain": expected, "list": [1, expected], "dict": {"at": expected}}[nest]
+    (warning,) = blueprint.warnings
+    assert warning.type == "value.date_as_text" and "since" in warning.loc
+    day = when.isoformat()[:10]  # the one line holding the date, however YAML writes it
+    assert warning.line == next(n for n, t in enumerate(text.splitlines(), 1) if day in t)
+    with pytest.raises(BlueprintError):
+        load_blueprint(path, strict=True)
+    path.write_text(yaml.safe_dump({**doc, "description": when}, sort_keys=False))
+    with pytest.raises(BlueprintError):
+        load_blueprint(path)

@@ -319,7 +319,8 @@ HOSTILE_VALUES = {
             ("timeout_seconds", float("nan")),
         ]
     ),
-    "config": st.one_of(st.dates(), st.datetimes(), st.binary(max_size=3), st.just(float("-inf"))),
+    # (a date in config loads as its ISO text with a warning: test_neurocore_documents)
+    "config": st.one_of(st.binary(max_size=3), st.just(float("-inf")), st.just(float("nan"))),
     "key": st.sampled_from([True, False, 1, 2.5, None]),
     "condition": st.sampled_from(
         [

@@ -186,6 +186,7 @@ BLUEPRINT_RULES = Rules(
     own_sections=(("triggers",),),
     extras={Step: {APPROVAL_KEY: read_approval_spec}},
     hooks={Step: read_approval_step, Blueprint: read_taken_approval_names},
+    dates_as_text=((Component, "config"),),
 )
 
 

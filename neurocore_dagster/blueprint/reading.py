@@ -16,6 +16,7 @@ no NeuroCore reading of its insides to follow.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import types
@@ -32,6 +33,8 @@ IGNORED = "key.ignored"
 """A key no model has: dropped, as NeuroCore drops it."""
 COERCED = "value.coerced"
 """A scalar of another type that NeuroCore's lax reading converts (``true`` -> ``1``)."""
+DATE_AS_TEXT = "value.date_as_text"
+"""A YAML date in free-form config, read as its ISO text (run config holds JSON only)."""
 
 _SCALARS = (bool, int, float)
 _KIND_NAMES = {bool: "a boolean", int: "an integer", float: "a number"}
@@ -59,6 +62,9 @@ class Rules:
     own_sections: Collection[Loc] = ()
     extras: Mapping[type[BaseModel], Mapping[str, Extra]] = field(default_factory=dict)
     hooks: Mapping[type[BaseModel], Hook] = field(default_factory=dict)
+    dates_as_text: Collection[tuple[type[BaseModel], str]] = ()
+    """Free-form fields (skill config) where NeuroCore hands a skill YAML's date objects:
+    here a date there is read as its ISO text, with a warning."""
 
 
 def read_as_neurocore(data: Any, model: type[BaseModel], rules: Rules | None = None) -> Reading:
@@ -100,6 +106,8 @@ class _Reader:
                     changed = True
                     continue
                 new = self.value(value, plan, (*loc, key))
+                if (model, key) in self.rules.dates_as_text:
+                    new = _dates_as_text(new, (*loc, key), self.warnings)
             changed = changed or new is not value
             result[key] = new
         return result if changed or data is not original else original
@@ -154,6 +162,32 @@ def _plan(model: type[BaseModel], key: str) -> _Plan | None:
 
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _dates_as_text(value: Any, loc: Loc, warnings: list[BlueprintIssue]) -> Any:
+    """``value`` with each date and datetime in it replaced by its ISO text (copies only
+    the containers on the way to one)."""
+    if isinstance(value, datetime.date):
+        text = value.isoformat()
+        warnings.append(
+            issue(
+                DATE_AS_TEXT,
+                f"YAML reads this as a {type(value).__name__}; read as the string {text!r} "
+                "(Dagster run config holds JSON; NeuroCore would hand the skill a "
+                f"{type(value).__name__} object)",
+                loc,
+                input=value,
+                expected=f"a quoted string, e.g. '{text}'",
+            )
+        )
+        return text
+    if isinstance(value, dict):
+        read = {k: _dates_as_text(v, (*loc, k), warnings) for k, v in value.items()}
+        return value if all(read[k] is value[k] for k in value) else read
+    if isinstance(value, list):
+        items = [_dates_as_text(v, (*loc, i), warnings) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 def lax_value(kind: type, metadata: tuple[Any, ...], value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from neurocore_dagster.blueprint.reading import read_as_neurocore
+from neurocore_dagster.blueprint.reading import Rules, read_as_neurocore
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
 from neurocore_dagster.blueprint.values import json_value_issues
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
@@ -158,7 +158,7 @@ def load_project_file(config_file: Path, *, display: str | None = None) -> Proje
                 )
             ]
         )
-    reading = read_as_neurocore(data, ProjectFile)
+    reading = read_as_neurocore(data, ProjectFile, Rules(dates_as_text=((ProjectFile, "skills"),)))
     data = reading.data
     warnings = [document.source.locate(w) for w in (*reading.warnings, *section_warnings(data))]
     bad_values = json_value_issues(data)
