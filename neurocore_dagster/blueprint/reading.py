@@ -7,6 +7,9 @@ an integer, ``"yes"`` for a boolean). So every such document loads here too,
 as NeuroCore reads it, and nothing a user wrote vanishes silently: each dropped
 key and each converted value is a located *warning* (an issue) saying what the
 key or value is taken to mean. ``strict`` callers turn the warnings into errors.
+One more difference is not NeuroCore's: free-form skill config becomes Dagster
+run config, which holds JSON, so a YAML date there (which NeuroCore hands the
+skill as a date) is read as its ISO text, with a warning too.
 
 The known keys are the fields of this package's own models (every key NeuroCore
 knows is one of them). Sections that are this package's alone (``triggers``)
