@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check blueprints; list every problem")
     validate.add_argument("paths", nargs="*", help="blueprint files (default: all)")
+    validate.add_argument(
+        "--strict", action="store_true", help="warnings are errors (exit 1 listing them)"
+    )
     validate.set_defaults(handler=_validate)
     run = commands.add_parser("run", help="run a blueprint in the project's Dagster instance")
     run.add_argument("blueprint", help="blueprint file")
@@ -90,11 +93,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """The checks ``build_definitions`` makes (one shared function), for every file or ``paths``."""
+    """The checks ``build_definitions`` makes (one shared function), for every file or
+    ``paths``; warnings are printed, or with ``--strict`` are errors (as ``strict=True``)."""
     project = load_project(args.project)
     check = validate_project(
         project, discover_project_skills(project), [Path(p) for p in args.paths]
     )
+    if args.strict and check.warnings:
+        warned = BlueprintError(check.warnings)
+        print(BlueprintError.combine([warned, *check.broken.values()]), file=sys.stderr)
+        return 1
     for warning in check.warnings:
         print(f"warning: {warning.render()}", file=sys.stderr)
     if check.broken:
@@ -107,6 +115,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     data = _initial_data(args)
     blueprint = load_blueprint(args.blueprint)
+    for warning in blueprint.warnings:
+        print(f"warning: {warning.render()}", file=sys.stderr)
     config = _execution_config(args)
     if args.stream:
         from neurocore_dagster.cli_stream import stream_run

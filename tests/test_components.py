@@ -374,3 +374,23 @@ def test_dg_check_reports_broken_files_with_lines(dg_project: DgProject) -> None
     finally:
         broken.unlink(missing_ok=True)
         defs_yaml.write_text(original)
+
+
+@pytest.mark.parametrize(("strict", "raises"), [(None, False), (True, True)])
+def test_a_check_fails_on_warnings_only_when_strict_is_set(
+    sandbox: DefsFolderSandbox, monkeypatch: pytest.MonkeyPatch, strict: bool | None, raises: bool
+) -> None:
+    """Under ``dg check defs`` an unset ``strict`` fails on broken files only (as
+    ``validate``); ``strict: true`` fails on warnings too (as ``validate --strict``)."""
+    folder = sandbox.scaffold_component(BlueprintsComponent, defs_path="flows")
+    hello = folder / "blueprints" / "hello.yaml"
+    hello.write_text(hello.read_text() + "owner: docs-team\n")  # a key NeuroCore ignores
+    attributes: dict[str, Any] = {"blueprints": "blueprints", "skills": "skills"}
+    if strict is not None:
+        attributes["strict"] = strict
+    _write_defs(folder, attributes)
+    monkeypatch.setenv(VALIDATION_ENV_VAR, "1")
+    if raises:
+        assert "unknown key 'owner' is ignored" in _load_error(sandbox, folder)
+    else:
+        assert _build(sandbox, folder).resolve_job_def("hello").name == "hello"

@@ -136,8 +136,8 @@ flow:
       conditon: context.data.x
 """,
         10,
-        "key.unknown",
-        "conditon",
+        "key.ignored",
+        "did you mean 'condition'?",
     ),
     (
         "condition_syntax",
@@ -393,8 +393,8 @@ def test_loader_reports_location(
 ) -> None:
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)
-    with pytest.raises(BlueprintError) as caught:
-        load_blueprint(path)
+    with pytest.raises(BlueprintError) as caught:  # strict: warnings are errors too
+        load_blueprint(path, strict=True)
     error = caught.value
     message = str(error)
     assert str(path) in message
@@ -423,7 +423,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
         """)
     )
     with pytest.raises(BlueprintError) as caught:
-        load_blueprint(path)
+        load_blueprint(path, strict=True)
     kinds = sorted(i.type for i in caught.value.issues)
     assert kinds == sorted(
         [

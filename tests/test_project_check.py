@@ -30,6 +30,7 @@ from test_property_loader import EXAMPLES, SCALE, hostile_examples
 
 from neurocore_dagster import BlueprintError, build_definitions
 from neurocore_dagster.cli import main
+from neurocore_dagster.skills.project import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE = re.compile(
@@ -165,9 +166,9 @@ def test_unknown_trigger_target_and_job_name_clash_fail_validate(root: Path) -> 
     [
         (
             GOOD.format(name="dated").replace(
-                "type: greet}", "type: greet, config: {since: 2024-01-01}}"
+                "type: greet}", "type: greet, config: {since: .nan}}"
             ),
-            "value.date",
+            "value.not_finite",
         ),
         (GOOD.format(name="__ASSET_JOB"), "name.reserved"),
         (GOOD.format(name="..ASSET_JOB"), "job.reserved_name"),
@@ -231,14 +232,21 @@ def test_definitions_validate_in_dagster_after_checks(root: Path) -> None:
     dg.Definitions.validate_loadable(defs)
 
 
-def test_a_date_in_project_config_is_a_located_error(root: Path) -> None:
+def test_a_date_in_project_config_reads_as_text_located(root: Path) -> None:
     """Skill config from ``neurocore.yaml`` becomes run config of every job: a date there
-    was a serialization traceback from ``build_definitions``."""
-    (root / "neurocore.yaml").write_text("skills:\n  greet:\n    since: 2024-01-01\n")
+    was a serialization traceback from ``build_definitions``. NeuroCore accepts it, so it
+    loads as its ISO text with a located warning; strict refuses it; ``.inf`` stays an error."""
+    (root / "neurocore.yaml").write_text("skills:\n  greet:\n    greeting: 2024-01-01\n")
+    assert load_project(root).config.skills["greet"]["greeting"] == "2024-01-01"
+    build_definitions(root)
+    with pytest.raises(BlueprintError) as caught:
+        build_definitions(root, strict=True)
+    assert [(i.type, i.line) for i in caught.value.issues] == [("value.date_as_text", 3)]
+    assert "neurocore.yaml:3" in str(caught.value) and "quoted" in str(caught.value)
+    (root / "neurocore.yaml").write_text("skills:\n  greet:\n    since: .inf\n")
     with pytest.raises(BlueprintError) as caught:
         build_definitions(root)
-    assert [(i.type, i.line) for i in caught.value.issues] == [("value.date", 3)]
-    assert "neurocore.yaml:3" in str(caught.value) and "quoted" in str(caught.value)
+    assert [(i.type, i.line) for i in caught.value.issues] == [("value.not_finite", 3)]
 
 
 def test_validate_named_files_with_the_project(

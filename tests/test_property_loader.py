@@ -311,15 +311,16 @@ HOSTILE_VALUES = {
     "name": st.sampled_from(["   ", "__ASSET_JOB", " __x", "n" * 300]),
     "component": st.sampled_from(["__initial__", "c" * 300, " "]),
     "setting": st.sampled_from(
-        [
-            ("max_iterations", True),
-            ("max_iterations", "5"),
-            ("fail_fast", "yes"),
+        [  # (lax values NeuroCore converts load with a warning: test_neurocore_documents)
+            ("max_iterations", 0),
+            ("max_iterations", "many"),
+            ("fail_fast", "maybe"),
             ("timeout_seconds", float("inf")),
             ("timeout_seconds", float("nan")),
         ]
     ),
-    "config": st.one_of(st.dates(), st.datetimes(), st.binary(max_size=3), st.just(float("-inf"))),
+    # (a date in config loads as its ISO text with a warning: test_neurocore_documents)
+    "config": st.one_of(st.binary(max_size=3), st.just(float("-inf")), st.just(float("nan"))),
     "key": st.sampled_from([True, False, 1, 2.5, None]),
     "condition": st.sampled_from(
         [

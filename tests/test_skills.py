@@ -163,11 +163,11 @@ def test_neurocore_yaml_errors_are_located(tmp_path: Path) -> None:
         textwrap.dedent("""\
         project:
           name: demo
-        pathz:
-          skills: skills
+        paths:
+          skills: [skills]
         """)
     )
     with pytest.raises(BlueprintError) as caught:
         discover_skills(tmp_path)
-    assert "neurocore.yaml:3" in str(caught.value)
-    assert "'pathz'" in str(caught.value)
+    assert "neurocore.yaml:4" in str(caught.value)
+    assert "paths.skills" in str(caught.value)

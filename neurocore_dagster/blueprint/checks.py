@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from neurocore_dagster.blueprint.conditions import condition_problems
+from neurocore_dagster.blueprint.conditions import RUN_TIME_REFUSALS, condition_problems
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def _step_issues(flow: Flow, components: set[str]) -> list[BlueprintIssue]:
                 )
             )
         if step.condition is not None:
-            found.extend(_condition_issues(step.condition, (*loc, "condition")))
+            found.extend(_condition_issues(step.condition, (*loc, "condition"), flow))
     return found
 
 
@@ -275,12 +275,30 @@ def _graph_issues(flow: Flow, components: set[str]) -> list[BlueprintIssue]:
                 )
             )
         if edge.condition is not None:
-            found.extend(_condition_issues(edge.condition, (*loc, "condition")))
+            found.extend(_condition_issues(edge.condition, (*loc, "condition"), flow))
     return found
 
 
-def _condition_issues(expression: str, loc: tuple[str | int, ...]) -> list[BlueprintIssue]:
-    return [
-        issue(p.type, p.msg, loc, input=expression, expected=p.expected)
-        for p in condition_problems(expression)
-    ]
+def _condition_issues(expression: str, loc: Loc, flow: Flow) -> list[BlueprintIssue]:
+    """Problems of one condition; those flowengine meets only at evaluation say what the
+    run does then (:data:`RUN_TIME_REFUSALS` are warnings, the rest errors)."""
+    policy = flow.settings.on_condition_error
+    if flow.type == "conditional" and policy == "fail":  # flowengine's default there
+        policy = "skip"
+    found = []
+    for p in condition_problems(expression):
+        message = p.msg
+        if p.type in RUN_TIME_REFUSALS and p.type != "condition.empty":
+            message += (
+                "; flowengine refuses it when it evaluates it, and on_condition_error "
+                f"({policy!r}) decides: " + _POLICY_EFFECT[policy]
+            )
+        found.append(issue(p.type, message, loc, input=expression, expected=p.expected))
+    return found
+
+
+_POLICY_EFFECT = {
+    "fail": "the run fails there",
+    "skip": "the condition counts as false",
+    "warn": "the condition counts as false, with a warning",
+}

@@ -2,12 +2,16 @@
 
 flowengine evaluates a condition with only ``context`` (and ``True``, ``False``,
 ``None``) in scope, after its safe-AST validator has refused calls, lambdas,
-comprehensions and assignments. We apply the same validator at load time, and
-are stricter in two ways that turn run-time surprises into load-time errors:
-any other name is unknown (it could only ever raise ``NameError``), and no name
-or attribute may start with an underscore (``context.__class__`` is refused).
-An expression nested deeper than :data:`MAX_CONDITION_DEPTH` is refused too: it
-could only exhaust the interpreter's stack, here or when flowengine compiles it.
+comprehensions and assignments. We apply the same validator at load time. What
+flowengine refuses only when it evaluates a condition (invalid syntax, a node
+its validator refuses, a name other than ``context``, which can only raise
+``NameError``) is a located *warning* (:data:`RUN_TIME_REFUSALS`): NeuroCore
+accepts such a document, and at run time the condition fails as in flowengine,
+so ``on_condition_error`` decides. An empty condition is no condition, as in
+flowengine (a warning says so). Refused at load: a name or attribute starting
+with an underscore (``context.__class__``; flowengine would evaluate it), and an
+expression nested deeper than :data:`MAX_CONDITION_DEPTH` (it could only exhaust
+the interpreter's stack, here or when flowengine compiles it).
 
 Conditions are bounded in what they may build. One longer than
 :data:`MAX_CONDITION_CHARS` is refused before it is parsed. A repetition or a
@@ -27,6 +31,11 @@ from typing import Any
 from flowengine.eval.safe_ast import SafeASTValidator
 
 ALLOWED_NAMES = ("context", "True", "False", "None")
+
+RUN_TIME_REFUSALS = frozenset(
+    {"condition.syntax", "condition.unsafe", "condition.unknown_name", "condition.empty"}
+)
+"""Problems flowengine finds only when it evaluates the condition: warnings at load."""
 
 MAX_CONDITION_DEPTH = 50
 """Deepest nesting of a condition's syntax tree (``not not ... x``, ``a.b.c...``)."""
@@ -58,10 +67,12 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
                 f"at most {MAX_CONDITION_CHARS} characters (move the logic into a skill)",
             )
         ]
-    if not expression.strip():
+    if not expression:
         return [
             ConditionProblem(
-                "condition.empty", "condition is empty", "a Python expression over `context`"
+                "condition.empty",
+                "condition is empty, which flowengine reads as no condition",
+                "a Python expression over `context`, or no condition key",
             )
         ]
     try:

@@ -11,21 +11,24 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from neurocore_dagster.blueprint.cache import ParseCache
-from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.blueprint.model import READING_CONTEXT, Blueprint, read_blueprint_data
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, Loc, issue
 
 
-def load_blueprint(path: str | Path) -> Blueprint:
+def load_blueprint(path: str | Path, *, strict: bool = False) -> Blueprint:
     """Read, parse and validate a blueprint file.
 
     Raises :class:`BlueprintError` listing every problem with file, line and key path.
+    What NeuroCore reads other than as written (an ignored key, a converted value)
+    loads with a located warning in ``Blueprint.warnings``; ``strict=True`` raises
+    them as errors instead, with any other problems.
     """
-    return read_blueprint(Path(path))
+    return read_blueprint(Path(path), strict=strict)
 
 
 def read_blueprint(
-    path: Path, display: str | None = None, cache: ParseCache | None = None
+    path: Path, display: str | None = None, cache: ParseCache | None = None, *, strict: bool = False
 ) -> Blueprint:
     """:func:`load_blueprint`, naming the file ``display`` in errors (e.g. project-relative).
 
@@ -36,11 +39,15 @@ def read_blueprint(
         document = cache.read(path, display)
     else:
         document = read_yaml_file(path, display=display)
-    return blueprint_from_data(document.data, document.source)
+    return blueprint_from_data(document.data, document.source, strict=strict)
 
 
-def blueprint_from_data(data: Any, source: SourceMap) -> Blueprint:
-    """Validate parsed YAML data; issues are located with ``source``."""
+def blueprint_from_data(data: Any, source: SourceMap, *, strict: bool = False) -> Blueprint:
+    """Validate parsed YAML data; issues (and warnings) are located with ``source``.
+
+    ``strict``: the warnings are errors. A document that fails lists its reading's
+    warnings (ignored keys, converted values) with its errors either way.
+    """
     if not isinstance(data, dict):
         raise BlueprintError(
             [
@@ -54,11 +61,22 @@ def blueprint_from_data(data: Any, source: SourceMap) -> Blueprint:
                 )
             ]
         )
+    reading = read_blueprint_data(data)
     try:
-        blueprint = Blueprint.model_validate(data)
+        blueprint = Blueprint.model_validate(reading.data, context={READING_CONTEXT: reading})
     except ValidationError as exc:
-        raise BlueprintError([source.locate(i) for i in issues_from_validation(exc)]) from None
-    return blueprint.with_source(source)
+        # The reading's warnings go with the errors: a dropped key is often the fix
+        # ('componet' beside a missing 'component').
+        found = [source.locate(i) for i in (*reading.warnings, *issues_from_validation(exc))]
+        raise BlueprintError(_in_line_order(found)) from None
+    blueprint.with_source(source)
+    if strict and blueprint.warnings:
+        raise BlueprintError(blueprint.warnings)
+    return blueprint
+
+
+def _in_line_order(issues: list[BlueprintIssue]) -> list[BlueprintIssue]:
+    return sorted(issues, key=lambda i: (i.line or 0, [str(s) for s in i.loc]))
 
 
 def issues_from_validation(

@@ -1,11 +1,14 @@
 """The blueprint document model.
 
-Field for field the same documents NeuroCore and flowengine accept, with two
-differences a user can rely on: unknown keys are errors (a typo never vanishes
-silently), and every reference, condition and graph shape is checked when the
-model is built, not when a run reaches it. The ``approval:`` step shorthand is
-expanded before validation, so ``Blueprint.model_validate`` and
-:func:`~neurocore_dagster.load_blueprint` accept the same documents.
+Field for field the same documents NeuroCore and flowengine accept. A key
+NeuroCore ignores, or a value its lax reading converts, loads as NeuroCore reads
+it with a located warning (:mod:`~neurocore_dagster.blueprint.reading`;
+``Blueprint.warnings``), and every reference, condition and graph shape is
+checked when the model is built, not when a run reaches it. The fields
+themselves are strict, so nothing is converted without a warning. The
+``approval:`` step shorthand is expanded before validation, so
+``Blueprint.model_validate`` and :func:`~neurocore_dagster.load_blueprint`
+accept the same documents.
 """
 
 from __future__ import annotations
@@ -21,11 +24,27 @@ from flowengine.config.schema import (
     GraphNodeConfig,
     StepConfig,
 )
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from neurocore_dagster.blueprint.conditions import RUN_TIME_REFUSALS
+from neurocore_dagster.blueprint.reading import Reading, Rules, read_as_neurocore
 from neurocore_dagster.blueprint.source import SourceMap
-from neurocore_dagster.blueprint.sugar import expand_approval_steps
+from neurocore_dagster.blueprint.sugar import (
+    APPROVAL_KEY,
+    expand_approval_steps,
+    read_approval_spec,
+    read_approval_step,
+    read_taken_approval_names,
+)
 from neurocore_dagster.blueprint.triggers import Trigger
 from neurocore_dagster.blueprint.values import json_value_issues
 from neurocore_dagster.errors import BlueprintIssue, format_loc
@@ -33,7 +52,8 @@ from neurocore_dagster.errors import BlueprintIssue, format_loc
 FlowType = Literal["sequential", "conditional", "graph"]
 ErrorPolicy = Literal["fail", "skip", "continue"]
 
-# Strict types: YAML's `true` is not the integer 1 and "5" is not the number 5.
+# Strict types: a value NeuroCore converts (`true` for 1, "5" for 5) is converted by the
+# reading before validation, with a warning; the model itself converts nothing.
 _FORBID = ConfigDict(extra="forbid", strict=True)
 
 
@@ -104,32 +124,52 @@ class Blueprint(BaseModel):
     triggers: list[Trigger] = Field(default_factory=list)
 
     _source: SourceMap = PrivateAttr(default_factory=SourceMap)
+    _warnings: list[BlueprintIssue] = PrivateAttr(default_factory=list)
 
     @property
     def source(self) -> SourceMap:
         """Where the blueprint was written (file and key lines); empty when built in code."""
         return self._source
 
+    @property
+    def warnings(self) -> list[BlueprintIssue]:
+        """What loaded other than as written (ignored keys, converted values, conditions
+        flowengine refuses when it evaluates them), located, in document order."""
+        found = [self._source.locate(w) for w in self._warnings]
+        return sorted(found, key=lambda w: (w.line or 0, [str(s) for s in w.loc]))
+
     def with_source(self, source: SourceMap) -> Blueprint:
         """Attach the file and key lines this blueprint was read from."""
         self._source = source
         return self
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _expand_sugar(cls, data: Any) -> Any:
+    def _read(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Blueprint:
+        """NeuroCore's reading first (unless the loader did it), then the JSON rule, the
+        approval shorthand and the strict model; the reading's warnings stay with it."""
+        if isinstance(data, Blueprint):
+            return handler(data)
+        given = (info.context or {}).get(READING_CONTEXT) if info.context else None
+        reading = given if isinstance(given, Reading) else read_blueprint_data(data)
+        data = reading.data
         issues = json_value_issues(data) if isinstance(data, dict) else []
         if issues:
             raise _semantic_error(issues)
-        return expand_approval_steps(data)
+        blueprint = handler(expand_approval_steps(data))
+        blueprint._warnings.extend(reading.warnings)
+        return blueprint
 
     @model_validator(mode="after")
     def _check_semantics(self) -> Blueprint:
         from neurocore_dagster.blueprint.checks import semantic_issues
 
         issues = semantic_issues(self)
-        if issues:
-            raise _semantic_error(issues)
+        if any(i.type not in RUN_TIME_REFUSALS for i in issues):
+            raise _semantic_error(issues)  # the warnings too: fix everything in one pass
+        self._warnings.extend(issues)
         return self
 
     def component(self, name: str) -> Component:
@@ -137,6 +177,22 @@ class Blueprint(BaseModel):
             if component.name == name:
                 return component
         raise KeyError(name)
+
+
+READING_CONTEXT = "neurocore_dagster.reading"
+"""Validation context key under which a loader hands over the :class:`Reading` it made."""
+
+BLUEPRINT_RULES = Rules(
+    own_sections=(("triggers",),),
+    extras={Step: {APPROVAL_KEY: read_approval_spec}},
+    hooks={Step: read_approval_step, Blueprint: read_taken_approval_names},
+    dates_as_text=((Component, "config"),),
+)
+
+
+def read_blueprint_data(data: Any) -> Reading:
+    """A blueprint document as NeuroCore reads it (see :mod:`.reading`)."""
+    return read_as_neurocore(data, Blueprint, BLUEPRINT_RULES)
 
 
 def _semantic_error(issues: list[BlueprintIssue]) -> PydanticCustomError:

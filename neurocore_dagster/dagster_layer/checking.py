@@ -9,8 +9,9 @@ name. Of two files that clash, the later one (in sorted path order) is broken;
 the earlier keeps its job.
 
 Problems that do not stop a job from being built (a ``neurocore.yaml``
-``skills:`` entry naming no known skill) are warnings; ``strict`` callers turn
-them into errors.
+``skills:`` entry naming no known skill, a section or key NeuroCore ignores, a
+blueprint key NeuroCore ignores or a value it converts) are warnings; ``strict``
+callers turn them into errors.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def check_project(
     cache: ParseCache | None = None,
 ) -> ProjectCheck:
     """Every file of ``files`` (path, name shown in errors) loaded or broken; see the module."""
-    check = ProjectCheck(warnings=unknown_skill_warnings(project, registry))
+    check = ProjectCheck(warnings=[*project.warnings, *unknown_skill_warnings(project, registry)])
     remaining = dict(overrides or {})
     by_job_name: dict[str, Loaded] = {}
     for path, shown in files:
@@ -86,6 +87,7 @@ def check_project(
             check.broken[shown] = _job_name_clash(clash.shown, shown, job.name, blueprint)
             continue
         check.loaded[shown] = by_job_name[job.name] = Loaded(blueprint, job, shown)
+        check.warnings.extend(blueprint.warnings)
     _check_triggers(check, project)
     for name in sorted(remaining):
         check.broken["<config_overrides>"] = BlueprintError(

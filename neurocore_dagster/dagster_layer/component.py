@@ -211,6 +211,7 @@ class BlueprintsComponent(dg.Component, dg.Resolvable, dg.Model):
             project,
             translator=OverridesTranslator(self.overrides),
             strict=self.is_strict(),
+            warnings_fail=self.strict is True,  # a check by default fails on errors only
             config_overrides={name: o.config for name, o in self.overrides.items()},
             display_root=display_root,
         )

@@ -80,11 +80,14 @@ def project_definitions(
     strict: bool = False,
     config_overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     display_root: Path | None = None,
+    warnings_fail: bool | None = None,
 ) -> dg.Definitions:
     """:func:`build_definitions` for a loaded project; every entry point ends here.
 
     Files are named in errors relative to ``display_root`` (default: the project
     root), so a tool running elsewhere (``dg``) can print paths its user can open.
+    ``warnings_fail`` (default: ``strict``) says whether ``strict`` raises on warnings
+    too, or only on broken files (``dg check defs`` by default, like ``validate``).
     """
     overrides = dict(config_overrides or {})
     registry = registry if registry is not None else discover_project_skills(project)
@@ -93,7 +96,10 @@ def project_definitions(
     if step_blueprint is not None:
         return _step_definitions(step_blueprint, registry, project, translator, overrides, cache)
     with _collector_paused():
-        return _definitions(project, registry, translator, strict, overrides, display_root, cache)
+        strictness = (strict, strict if warnings_fail is None else warnings_fail)
+        return _definitions(
+            project, registry, translator, strictness, overrides, display_root, cache
+        )
 
 
 @contextmanager
@@ -120,19 +126,22 @@ def _definitions(
     project: Project,
     registry: SkillRegistry,
     translator: BlueprintTranslator | None,
-    strict: bool,
+    strictness: tuple[bool, bool],
     overrides: dict[str, Mapping[str, Mapping[str, Any]]],
     display_root: Path | None,
     cache: ParseCache | None,
 ) -> dg.Definitions:
-    """Every blueprint file's job and triggers; a broken one as a placeholder job (or raised)."""
+    """Every blueprint file's job and triggers; a broken one as a placeholder job (or raised,
+    ``strictness[0]``, with the warnings when ``strictness[1]``)."""
     files = [(p, display_path(project, p, display_root)) for p in blueprint_files(project)]
     check = check_project(
         project, registry, files, translator=translator, overrides=overrides, cache=cache
     )
     _report_cache(cache)
-    if strict and (check.broken or check.warnings):
-        warned = [BlueprintError(check.warnings)] if check.warnings else []
+    strict, warnings_fail = strictness
+    failing = check.warnings if strict and warnings_fail else []
+    if strict and (check.broken or failing):
+        warned = [BlueprintError(failing)] if failing else []
         raise BlueprintError.combine([*warned, *check.broken.values()])
     for found in check.warnings:
         log.warning("%s", found.render())
@@ -171,10 +180,11 @@ def validate_project(
     if not paths:
         return check
     wanted = {shown_as[p.resolve()] for p in paths}
+    others = set(shown_as.values()) - wanted  # the project's own warnings stay
     return ProjectCheck(
         loaded={k: v for k, v in check.loaded.items() if k in wanted},
         broken={k: v for k, v in check.broken.items() if k in wanted},
-        warnings=check.warnings,
+        warnings=[w for w in check.warnings if w.file not in others],
     )
 
 

@@ -2,7 +2,11 @@
 
 The file is optional; without it the skills folder is ``skills/`` and the
 blueprints folder is ``blueprints/``. NeuroCore's ``logging``, ``llm`` and
-``persistence`` sections are accepted so one file serves both tools. The
+``persistence`` sections are accepted so one file serves both tools. The file
+is read as NeuroCore reads it (:mod:`neurocore_dagster.blueprint.reading`): an
+unknown section or key, or a value its lax reading converts, loads with a
+located warning, as does each ``logging``/``persistence`` key (Dagster does
+their job here: :mod:`~neurocore_dagster.skills.project_sections`). The
 project's ``.env`` and ``NEUROCORE_*`` variables apply as NeuroCore applies
 them (see :mod:`neurocore_dagster.skills.project_env`).
 """
@@ -17,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from neurocore_dagster.blueprint.reading import Rules, read_as_neurocore
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
 from neurocore_dagster.blueprint.values import json_value_issues
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
@@ -29,6 +34,11 @@ from neurocore_dagster.skills.project_env import (
     load_env_file,
     origin_of,
     project_root_of,
+)
+from neurocore_dagster.skills.project_sections import (
+    LoggingSettings,
+    PersistenceSettings,
+    section_warnings,
 )
 
 _FORBID = ConfigDict(extra="forbid")
@@ -79,8 +89,8 @@ class ProjectFile(BaseModel):
     paths: Paths = Field(default_factory=Paths)
     skills: dict[str, dict[str, Any]] = Field(default_factory=dict)
     llm: LLMSettings = Field(default_factory=LLMSettings)
-    logging: dict[str, Any] = Field(default_factory=dict)
-    persistence: dict[str, Any] = Field(default_factory=dict)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    persistence: PersistenceSettings = Field(default_factory=PersistenceSettings)
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,8 @@ class Project:
     source: SourceMap = field(default_factory=SourceMap)
     overrides: tuple[EnvOverride, ...] = ()
     """The ``NEUROCORE_*`` variables that set values of ``config``."""
+    warnings: tuple[BlueprintIssue, ...] = ()
+    """Located: what the file holds that is ignored, converted or NeuroCore's alone."""
 
     @property
     def skills_dir(self) -> Path:
@@ -197,19 +209,28 @@ def load_project_file(config_file: Path, *, display: str | None = None) -> Proje
                 )
             ]
         )
+    reading = read_as_neurocore(data, ProjectFile, Rules(dates_as_text=((ProjectFile, "skills"),)))
+    data = reading.data
+    warnings = [document.source.locate(w) for w in (*reading.warnings, *section_warnings(data))]
     bad_values = json_value_issues(data)
     if bad_values:  # skill config becomes run config, which holds JSON only
         raise BlueprintError([document.source.locate(i) for i in bad_values])
     load_env_file(folder)
-    return _project_from(folder, data, document.source)
+    ordered = tuple(sorted(warnings, key=lambda w: w.line or 0))
+    return _project_from(folder, data, document.source, ordered)
 
 
-def _project_from(folder: Path, data: dict[str, Any], source: SourceMap) -> Project:
+def _project_from(
+    folder: Path,
+    data: dict[str, Any],
+    source: SourceMap,
+    warnings: tuple[BlueprintIssue, ...] = (),
+) -> Project:
     """Validate ``data`` with the ``NEUROCORE_*`` overrides applied; located errors."""
     data = copy.deepcopy(data)
     overrides = env_overrides(ProjectFile.model_fields, os.environ)
     applied = tuple(apply_overrides(data, overrides, os.environ))
-    project = Project(root=folder, source=source, overrides=applied)
+    project = Project(root=folder, source=source, overrides=applied, warnings=warnings)
     try:
         config = ProjectFile.model_validate(data)
     except ValidationError as exc:
