@@ -15,7 +15,6 @@ The compute function hands the op to the runtime and reports back through
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +42,6 @@ CONTEXT_OUTPUTS = frozenset({CONTEXT_OUTPUT, SUSPENDED_OUTPUT})
 """The outputs that hold an op's lineage: ``final_context`` and reports read either."""
 UPSTREAM_INPUT = "upstream"
 _PREVIEW_CHARS = 120
-_run_started: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,11 @@ def _compute_fn(
         lineages = list(inputs.get(UPSTREAM_INPUT) or [])
         run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
         components = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
-        params = RunParams(plan.settings, _clock(context, plan), attempt=context.retry_number)
+        clock = FlowClock(
+            run_inputs.first_step.get(context.instance, context.run_id),
+            plan.settings.timeout_seconds,
+        )
+        params = RunParams(plan.settings, clock, attempt=context.retry_number)
         resume = _resume_data(context, op, run_inputs)
         try:
             with usage_scope() as usage:
@@ -185,16 +187,6 @@ def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, A
     decision = dict(run_inputs.resume_data)
     context.log.info(f"resuming {op.key!r} with decision {decision}")
     return decision
-
-
-def _clock(context: dg.OpExecutionContext, plan: ExecutionPlan) -> FlowClock:
-    """The flow's budget counts from the run's start, as flowengine's from ``execute``."""
-    started = _run_started.get(context.run_id)
-    if started is None:
-        record = context.instance.get_run_record_by_id(context.run_id)
-        started = (record.start_time if record and record.start_time else None) or time.time()
-        _run_started[context.run_id] = started
-    return FlowClock(started, plan.settings.timeout_seconds)
 
 
 def _mark_suspended(context: Any, outcome: OpOutcome, op_name: str) -> None:
