@@ -1,4 +1,7 @@
-"""flowengine's ``hard_process`` timeout mode: ``process`` in a child process that can be killed."""
+"""flowengine's ``hard_process`` timeout mode: ``process`` in a child process that can be killed.
+
+Used for sequential steps, graph nodes and loop visits alike.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,10 @@ def run_in_process(
                 context.to_dict(),
             )
             try:
-                context = FlowContext.from_dict(future.result(timeout=remaining))
+                data, port = future.result(timeout=remaining)
+                context = FlowContext.from_dict(data)
+                if port is not None:
+                    context.set_port(port)
             except FuturesTimeout:
                 for process in list(getattr(pool, "_processes", {}).values()):
                     # ProcessPoolExecutor has no public way to kill a hung worker.
@@ -47,7 +53,8 @@ def run_in_process(
 
 def _process_in_child(
     module: str, qualname: str, name: str, config: dict[str, Any], data: dict[str, Any]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str | None]:
+    """The context ``process`` returns, and its port (``to_dict`` leaves the port out)."""
     from neurocore_dagster.runtime.runner import resolve
 
     target: Any = importlib.import_module(module)
@@ -56,4 +63,4 @@ def _process_in_child(
     component = target(name)
     component.init(config)
     result = resolve(component.process(FlowContext.from_dict(data)))
-    return result.to_dict()
+    return result.to_dict(), result.get_active_port()

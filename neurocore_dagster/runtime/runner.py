@@ -71,7 +71,7 @@ def run_unit(
     try:
         context.metadata.deadline = time.time() + remaining if remaining is not None else None
         context.metadata.deadline_checked = False
-        context = _lifecycle(component, context, settings if mode == "step" else None, remaining)
+        context = _lifecycle(component, context, settings.timeout_mode, remaining)
         elapsed = time.perf_counter() - started
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
         if mode == "step":
@@ -121,12 +121,14 @@ def run_unit(
 
 
 def _lifecycle(
-    component: BaseComponent,
-    context: FlowContext,
-    step_settings: FlowSettings | None,
-    remaining: float | None,
+    component: BaseComponent, context: FlowContext, mode: str, remaining: float | None
 ) -> FlowContext:
-    mode = step_settings.timeout_mode if step_settings is not None else "cooperative"
+    """``setup``/``process``/``teardown`` under the flow's ``timeout_mode``.
+
+    The hard modes apply to graph nodes and loop visits too, where flowengine's
+    graph executor only sets the cooperative deadline: a node that hangs must not
+    run past the flow's budget. A node that finishes in time gives the same result.
+    """
     if mode == "hard_async":
         return _with_hard_timeout(component, context, remaining)
     if mode == "hard_process":
