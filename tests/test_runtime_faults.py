@@ -6,6 +6,8 @@ same components is the reference where results are compared.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from typing import Any
 
@@ -14,7 +16,14 @@ import pytest
 from flowengine import FlowContext
 from oracle import run_flowengine
 
-from neurocore_dagster import Blueprint, Skill, SkillMeta, SkillRegistry, execute_blueprint
+from neurocore_dagster import (
+    AsyncSkill,
+    Blueprint,
+    Skill,
+    SkillMeta,
+    SkillRegistry,
+    execute_blueprint,
+)
 
 
 def _meta(name: str, **extra: Any) -> SkillMeta:
@@ -151,3 +160,71 @@ def test_hard_timeout_modes_keep_a_graph_nodes_port(
     assert run.status == "completed", run.error
     assert run.context.data.to_dict() == expected.context.data.to_dict()
     assert comparable(run.context)["completed_nodes"] == ["p", "r"]
+
+
+class EchoClient(AsyncSkill):
+    """Like a network client: a queue and a worker task made on the first call, reused after."""
+
+    skill_meta = _meta("echo_client")
+
+    def init(self, config: dict[str, Any]) -> None:
+        super().init(config)
+        self._requests: asyncio.Queue[int] | None = None
+        self._replies: asyncio.Queue[int] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def _serve(self) -> None:
+        assert self._requests is not None
+        while True:
+            await self._replies.put(await self._requests.get() * 10)
+
+    async def process(self, context: FlowContext) -> FlowContext:  # type: ignore[override]
+        if self._requests is None:
+            self._requests = asyncio.Queue()
+            self._worker = asyncio.get_running_loop().create_task(self._serve())
+        calls = (context.get("calls") or 0) + 1
+        await self._requests.put(calls)
+        context.set("calls", calls)
+        context.set(f"reply_{calls}", await self._replies.get())
+        return context
+
+
+@pytest.mark.parametrize("execution", [THREADS, IN_PROCESS], ids=["threads", "in_process"])
+def test_an_async_skill_keeps_its_asyncio_objects_across_calls(
+    instance: dg.DagsterInstance, execution: dict[str, Any]
+) -> None:
+    """One component in three graph nodes: every call runs on the run's one event loop."""
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "async-client",
+            "components": [{"name": "client", "type": "echo_client"}],
+            "flow": {
+                "type": "graph",
+                "nodes": [{"id": n, "component": "client"} for n in ("a", "b", "c")],
+                "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}],
+            },
+        }
+    )
+    registry = _registry(EchoClient)
+    expected = run_flowengine(blueprint, registry)
+    assert not expected.failed, expected.error
+    run = execute_blueprint(blueprint, registry, instance=instance, run_config=execution)
+    assert run.status == "completed", run.error
+    assert run.context.data.to_dict() == expected.context.data.to_dict()
+    assert run.context.data.to_dict() == {"calls": 3, "reply_1": 10, "reply_2": 20, "reply_3": 30}
+
+
+def test_the_run_loop_is_closed_when_the_run_ends(instance: dg.DagsterInstance) -> None:
+    """No event-loop thread outlives the run that started it."""
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "async-closed",
+            "components": [{"name": "client", "type": "echo_client"}],
+            "flow": {"type": "graph", "nodes": [{"id": "a", "component": "client"}], "edges": []},
+        }
+    )
+    before = {t.ident for t in threading.enumerate()}
+    run = execute_blueprint(blueprint, _registry(EchoClient), instance=instance)
+    assert run.status == "completed", run.error
+    left = [t.name for t in threading.enumerate() if t.ident not in before]
+    assert not [name for name in left if "loop" in name], left

@@ -107,7 +107,7 @@ def _compute_fn(
             run_inputs.first_step.get(context.instance, context.run_id),
             plan.settings.timeout_seconds,
         )
-        params = RunParams(plan.settings, clock, attempt=context.retry_number)
+        params = RunParams(plan.settings, clock, context.retry_number, run_inputs.loop)
         resume = _resume_data(context, op, run_inputs)
         try:
             with usage_scope() as usage:

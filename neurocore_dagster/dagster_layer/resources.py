@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from flowengine import BaseComponent
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.config_types import config_field
 from neurocore_dagster.errors import SkillError
+from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.skills.registry import SkillRegistry
 
 RUN_RESOURCE_KEY = "neurocore"
@@ -68,6 +70,8 @@ class RunInputs:
     initial_data: dict[str, Any] = field(default_factory=dict)
     resume_data: dict[str, Any] | None = None
     first_step: FirstStepStart = field(default_factory=FirstStepStart, compare=False)
+    loop: RunLoop = field(default_factory=RunLoop, compare=False)
+    """The run's event loop for async skills (closed when the resource is torn down)."""
 
 
 _RESUME_DATA = dg.Field(
@@ -90,10 +94,14 @@ immutable and costly to build (a project of 1,000 blueprints would build it 1,00
 
 
 def run_inputs_resource(blueprint: Blueprint) -> dg.ResourceDefinition:
-    def build(init_context: dg.InitResourceContext) -> RunInputs:
+    def build(init_context: dg.InitResourceContext) -> Iterator[RunInputs]:
         config = init_context.resource_config or {}
         data = {k: v for k, v in (config.get("initial_data") or {}).items()}
-        return RunInputs(initial_data=data, resume_data=config.get("resume_data"))
+        inputs = RunInputs(initial_data=data, resume_data=config.get("resume_data"))
+        try:
+            yield inputs
+        finally:
+            inputs.loop.close()
 
     config_schema: Any = _FREE_FORM_CONFIG
     if blueprint.inputs:

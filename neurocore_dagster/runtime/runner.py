@@ -28,6 +28,7 @@ from flowengine.errors import DeadlineCheckError, FlowTimeoutError
 
 from neurocore_dagster.plan.model import Unit
 from neurocore_dagster.runtime.clock import FlowClock
+from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.runtime.report import Report
 
 log = logging.getLogger("neurocore_dagster")
@@ -51,6 +52,8 @@ class RunParams:
     settings: FlowSettings
     clock: FlowClock
     attempt: int = 0
+    loop: RunLoop | None = None
+    """The run's event loop for async skills (None: a new loop per call)."""
 
 
 def run_unit(
@@ -71,7 +74,7 @@ def run_unit(
     try:
         context.metadata.deadline = time.time() + remaining if remaining is not None else None
         context.metadata.deadline_checked = False
-        context = _lifecycle(component, context, settings.timeout_mode, remaining)
+        context = _lifecycle(component, context, settings.timeout_mode, remaining, params.loop)
         elapsed = time.perf_counter() - started
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
         if mode == "step":
@@ -121,7 +124,11 @@ def run_unit(
 
 
 def _lifecycle(
-    component: BaseComponent, context: FlowContext, mode: str, remaining: float | None
+    component: BaseComponent,
+    context: FlowContext,
+    mode: str,
+    remaining: float | None,
+    loop: RunLoop | None,
 ) -> FlowContext:
     """``setup``/``process``/``teardown`` under the flow's ``timeout_mode``.
 
@@ -130,24 +137,30 @@ def _lifecycle(
     run past the flow's budget. A node that finishes in time gives the same result.
     """
     if mode == "hard_async":
-        return _with_hard_timeout(component, context, remaining)
+        return _with_hard_timeout(component, context, remaining, loop)
     if mode == "hard_process":
         from neurocore_dagster.runtime.isolated import run_in_process
 
         return run_in_process(component, context, remaining)
     component.setup(context)
     try:
-        context = resolve(component.process(context))
+        context = resolve(component.process(context), loop)
     finally:
         component.teardown(context)
         context.metadata.deadline = None
     return context
 
 
-def resolve(result: Any) -> Any:
-    """Await ``result`` if it is a coroutine: the single sync/async boundary."""
+def resolve(result: Any, loop: RunLoop | None = None) -> Any:
+    """Await ``result`` if it is a coroutine: the single sync/async boundary.
+
+    On the run's ``loop`` when there is one (so asyncio objects a skill keeps
+    between calls stay usable); else on a loop of its own.
+    """
     if not inspect.iscoroutine(result):
         return result
+    if loop is not None:
+        return loop.run(result)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -158,14 +171,14 @@ def resolve(result: Any) -> Any:
 
 
 def _with_hard_timeout(
-    component: BaseComponent, context: FlowContext, remaining: float | None
+    component: BaseComponent, context: FlowContext, remaining: float | None, loop: RunLoop | None
 ) -> FlowContext:
     """Stop waiting for ``process`` after ``remaining`` seconds (flowengine's hard_async)."""
     outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            outcome["context"] = resolve(component.process(context))
+            outcome["context"] = resolve(component.process(context), loop)
         except Exception as exc:  # handed to the calling thread below, not swallowed
             outcome["error"] = exc
 
