@@ -228,3 +228,55 @@ def test_the_run_loop_is_closed_when_the_run_ends(instance: dg.DagsterInstance) 
     assert run.status == "completed", run.error
     left = [t.name for t in threading.enumerate() if t.ident not in before]
     assert not [name for name in left if "loop" in name], left
+
+
+class BadInit(Skill):
+    skill_meta = _meta("bad_init")
+
+    def init(self, config: dict[str, Any]) -> None:
+        super().init(config)
+        raise ValueError("cannot reach the database at db:5432")
+
+    def process(self, context: FlowContext) -> FlowContext:
+        return context
+
+
+def _one_step(name: str, skill: str) -> Blueprint:
+    return Blueprint.model_validate(
+        {
+            "name": name,
+            "components": [{"name": "a", "type": skill}],
+            "flow": {"steps": [{"component": "a"}]},
+        }
+    )
+
+
+@pytest.mark.parametrize("execution", [THREADS, IN_PROCESS], ids=["threads", "in_process"])
+def test_a_resource_that_fails_to_start_is_the_runs_error(
+    instance: dg.DagsterInstance, execution: dict[str, Any]
+) -> None:
+    run = execute_blueprint(
+        _one_step("bad-init", "bad_init"),
+        _registry(BadInit),
+        instance=instance,
+        run_config=execution,
+    )
+    assert run.status == "failed"
+    assert run.error is not None
+    assert "An exception was thrown" not in run.error
+    assert "cannot reach the database at db:5432" in run.error
+    assert "component 'a'" in run.error and "bad_init" in run.error
+
+
+def test_a_context_store_that_fails_to_start_is_the_runs_error(
+    instance: dg.DagsterInstance,
+) -> None:
+    run = execute_blueprint(
+        _one_step("bad-store", "slow_start"),
+        _registry(SlowStart),
+        instance=instance,
+        run_config={"resources": {"io_manager": {"config": {"base_dir": "relative/dir"}}}},
+    )
+    assert run.status == "failed"
+    assert "An exception was thrown" not in (run.error or "")
+    assert "'relative/dir' is a relative path" in (run.error or ""), run.error

@@ -153,7 +153,13 @@ def component_resource(
         instance = cls(component_name)
         if meta.requires_llm:
             instance.llm = init_context.resources.llm
-        instance.init(config)
+        try:
+            instance.init(config)
+        except Exception as error:
+            raise SkillError(
+                f"component {component_name!r} (skill {meta.name!r}) failed to start: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         problems = instance.validate_config()
         if problems:
             raise SkillError(
