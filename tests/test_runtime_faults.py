@@ -280,3 +280,39 @@ def test_a_context_store_that_fails_to_start_is_the_runs_error(
     assert run.status == "failed"
     assert "An exception was thrown" not in (run.error or "")
     assert "'relative/dir' is a relative path" in (run.error or ""), run.error
+
+
+def test_condition_evaluation_is_safe_across_threads() -> None:
+    """Parallel steps evaluate conditions at once; an unsafe one is refused every time."""
+    import sys
+
+    from flowengine.errors import ConditionEvaluationError
+
+    from neurocore_dagster.runtime.conditions import step_decision
+
+    wrong: list[str] = []
+
+    def evaluate(condition: str, unsafe: bool) -> None:
+        context = FlowContext()
+        context.set("x", 1)
+        for _ in range(3000):
+            try:
+                step_decision("s", "c", condition, context, "fail", [])
+                if unsafe:
+                    wrong.append(f"{condition!r} was evaluated")
+            except ConditionEvaluationError as error:
+                if not unsafe:
+                    wrong.append(f"{condition!r} was refused: {error}")
+
+    cases = [("context.data.x > 0 and context.data.x < 5", False), ("[x for x in (1, 2)]", True)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=evaluate, args=case) for case in cases * 3]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not wrong, wrong[:3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Literal
 
@@ -12,7 +13,17 @@ from flowengine.eval.evaluator import ConditionEvaluator
 from neurocore_dagster.plan.model import Route
 from neurocore_dagster.runtime.report import Report
 
-_EVALUATOR = ConditionEvaluator()
+_PER_THREAD = threading.local()
+
+
+def _evaluator() -> ConditionEvaluator:
+    """This thread's evaluator: its validator keeps per-call state (``errors``), so
+    one shared by parallel steps could pass a condition another thread refused."""
+    evaluator = getattr(_PER_THREAD, "evaluator", None)
+    if evaluator is None:
+        evaluator = _PER_THREAD.evaluator = ConditionEvaluator()
+    return evaluator
+
 
 Decision = Literal["run", "skip"]
 
@@ -29,7 +40,7 @@ def step_decision(
     if not condition:
         return "run"
     try:
-        holds = _EVALUATOR.evaluate(condition, context)
+        holds = _evaluator().evaluate(condition, context)
     except ConditionEvaluationError as exc:
         context.metadata.add_condition_error(component, exc, condition)
         if policy == "fail":
@@ -83,7 +94,7 @@ def _edge_condition_ok(
     if not route.condition:
         return True
     try:
-        return _EVALUATOR.evaluate(route.condition, context)
+        return _evaluator().evaluate(route.condition, context)
     except ConditionEvaluationError as exc:
         if policy == "fail":
             raise
