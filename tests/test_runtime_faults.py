@@ -316,3 +316,40 @@ def test_condition_evaluation_is_safe_across_threads() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert not wrong, wrong[:3]
+
+
+def test_a_loop_without_exit_warns_when_visits_run_out(instance: dg.DagsterInstance) -> None:
+    """flowengine ends it silently after max_iterations visits; the result stays, with a warning."""
+    import logging
+
+    from skills_lib import Trace
+
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "no-exit",
+            "components": [{"name": n, "type": "trace"} for n in ("start", "a", "b")],
+            "flow": {
+                "type": "graph",
+                "settings": {"max_iterations": 3},
+                "nodes": [{"id": n, "component": n} for n in ("start", "a", "b")],
+                "edges": [
+                    {"source": "start", "target": "a"},
+                    {"source": "a", "target": "b"},
+                    {"source": "b", "target": "a"},
+                ],
+            },
+        }
+    )
+    registry = _registry(Trace)
+    expected = run_flowengine(blueprint, registry)
+    assert not expected.failed
+    run = execute_blueprint(blueprint, registry, instance=instance)
+    assert run.status == "completed", run.error
+    assert run.context.data.to_dict() == expected.context.data.to_dict()
+    warnings = [
+        entry.user_message
+        for entry in instance.all_logs(run.run_id)
+        if entry.level == logging.WARNING and "max_iterations=3" in entry.user_message
+    ]
+    assert len(warnings) == 1, warnings
+    assert "loop through a, b" in warnings[0] and "'a'" in warnings[0]
