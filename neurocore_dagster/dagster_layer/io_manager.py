@@ -6,7 +6,8 @@ references to deltas (run id, step key), so a chain of ops stores each value
 once however long the chain. Re-execution loads a parent run's outputs through
 the same references.
 
-Layout (``_paths``) and encoding (``_dump``/``_load``) are kept apart. The base
+Layout (``delta_path``, ``refs_file``) and encoding (``context_codec``: JSON
+when the values allow it, pickle only for values that need it) are kept apart. The base
 folder defaults to ``<instance storage>/neurocore``; set ``base_dir`` to a path
 every step process can reach (a shared volume) when steps run on other machines.
 Outputs refer to deltas by absolute path, so that folder must be mounted at the
@@ -18,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import pickle
 import socket
 import tempfile
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.dagster_layer.context_codec import decode, encode
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runtime.delta import Delta
@@ -96,13 +97,23 @@ def _store(path: Path, value: Any, step_key: str) -> None:
 
 
 def _read(path: Path) -> Any:
+    """The stored value; a missing or damaged file is a one-line error naming it and its run."""
     try:
-        return _load(path)
-    except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise ContextStorageError(
-            f"cannot read stored context at {path}: {getattr(exc, 'strerror', None) or exc}; "
+            f"cannot read stored context at {path}: {exc.strerror or exc}; "
             "was the IO manager's base_dir moved or cleaned since the run, or is it not one "
             f"folder shared by every process that runs steps (this is host {socket.gethostname()})?"
+        ) from exc
+    try:
+        return decode(data)
+    except Exception as exc:  # any decoding failure means the file is damaged
+        run_id, step_key = path.parent.parent.name, path.parent.name
+        raise ContextStorageError(
+            f"stored context of run {run_id}, step {step_key!r} is damaged: {path} "
+            f"({type(exc).__name__}: {str(exc)[:200]}); the run's results cannot be read back. "
+            "Re-run the blueprint, or restore the file from a backup"
         ) from exc
 
 
@@ -133,17 +144,12 @@ def _dump(path: Path, value: Any) -> None:
     done = False
     try:
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(encode(value))
         os.replace(temp, path)
         done = True
     finally:
         if not done:
             Path(temp).unlink(missing_ok=True)
-
-
-def _load(path: Path) -> Any:
-    with path.open("rb") as stream:
-        return pickle.load(stream)
 
 
 @dg.io_manager(
