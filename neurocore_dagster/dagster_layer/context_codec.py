@@ -36,6 +36,15 @@ def encode(value: Any) -> bytes:
         return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def storable(value: Any) -> bool:
+    """Whether :func:`encode` can store ``value``."""
+    try:
+        encode(value)
+    except Exception:  # pickle refuses with several exception types
+        return False
+    return True
+
+
 def decode(data: bytes) -> Any:
     """What :func:`encode` wrote; raises ``ValueError`` for anything else."""
     if data.startswith(JSON_MAGIC):

@@ -26,7 +26,7 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.context_codec import decode, encode
+from neurocore_dagster.dagster_layer.context_codec import decode, encode, storable
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runtime.delta import Delta
@@ -86,7 +86,11 @@ class ContextStorageError(ExecutionError):
 
 def _store(path: Path, value: Any, step_key: str) -> None:
     try:
-        _dump(path, value)
+        data = encode(value)
+    except Exception as exc:  # pickle refuses with several types; all mean "cannot store"
+        raise ContextStorageError(unstorable_message(value, step_key, exc)) from exc
+    try:
+        _dump(path, data)
     except OSError as exc:
         raise ContextStorageError(
             f"cannot store the context of step {step_key!r} at {path}: "
@@ -137,14 +141,36 @@ def load_lineage(refs_path: Path, root: Path, cache: DeltaCache | None = None) -
     return tuple(deltas)
 
 
-def _dump(path: Path, value: Any) -> None:
+def unstorable_message(value: Any, step_key: str, error: Exception) -> str:
+    """Which context key of a delta holds a value that cannot be stored, and what can be."""
+    keys = [key for key, change in getattr(value, "data", {}).items() if not storable(change)]
+    what = (
+        f"context key {keys[0]!r} (a {_kind(value.data[keys[0]])} value)"
+        if keys
+        else "a context value"
+    )
+    return (
+        f"step {step_key!r} wrote {what} that cannot be stored between steps "
+        f"({type(error).__name__}: {str(error)[:200]}); a context value must be JSON data "
+        "(str, int, float, bool, None, list, tuple, dict with string keys) or another value "
+        "that pickle can store (not a lock, file, connection, generator or lambda)"
+    )
+
+
+def _kind(change: Any) -> str:
+    if change.kind == "set":
+        return type(change.value).__name__
+    return {"extend": "list item", "merge": "dict entry"}.get(change.kind, change.kind)
+
+
+def _dump(path: Path, data: bytes) -> None:
     """Write atomically: a crash never leaves a half-written file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     done = False
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(encode(value))
+            stream.write(data)
         os.replace(temp, path)
         done = True
     finally:

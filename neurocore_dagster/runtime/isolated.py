@@ -31,9 +31,6 @@ def run_in_process(
             )
             try:
                 data, port = future.result(timeout=remaining)
-                context = FlowContext.from_dict(data)
-                if port is not None:
-                    context.set_port(port)
             except FuturesTimeout:
                 for process in list(getattr(pool, "_processes", {}).values()):
                     # ProcessPoolExecutor has no public way to kill a hung worker.
@@ -48,12 +45,17 @@ def run_in_process(
     finally:
         component.teardown(context)
         context.metadata.deadline = None
-    return context
+    if data is None:
+        return None  # type: ignore[return-value]  # the runner names the skill that returned it
+    result = FlowContext.from_dict(data)
+    if port is not None:
+        result.set_port(port)
+    return result
 
 
 def _process_in_child(
     module: str, qualname: str, name: str, config: dict[str, Any], data: dict[str, Any]
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[dict[str, Any] | None, str | None]:
     """The context ``process`` returns, and its port (``to_dict`` leaves the port out)."""
     from neurocore_dagster.runtime.runner import resolve
 
@@ -63,4 +65,6 @@ def _process_in_child(
     component = target(name)
     component.init(config)
     result = resolve(component.process(FlowContext.from_dict(data)))
+    if not isinstance(result, FlowContext):
+        return None, None
     return result.to_dict(), result.get_active_port()

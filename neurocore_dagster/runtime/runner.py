@@ -26,6 +26,7 @@ from flowengine import BaseComponent, FlowContext
 from flowengine.config.schema import FlowSettings
 from flowengine.errors import DeadlineCheckError, FlowTimeoutError
 
+from neurocore_dagster.errors import SkillError
 from neurocore_dagster.plan.model import Unit
 from neurocore_dagster.runtime.clock import FlowClock
 from neurocore_dagster.runtime.event_loop import RunLoop
@@ -74,7 +75,9 @@ def run_unit(
     try:
         context.metadata.deadline = time.time() + remaining if remaining is not None else None
         context.metadata.deadline_checked = False
-        context = _lifecycle(component, context, settings.timeout_mode, remaining, params.loop)
+        context = _returned_context(
+            unit, _lifecycle(component, context, settings.timeout_mode, remaining, params.loop)
+        )
         elapsed = time.perf_counter() - started
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
         if mode == "step":
@@ -123,6 +126,17 @@ def run_unit(
     return context
 
 
+def _returned_context(unit: Unit, result: Any) -> FlowContext:
+    """``process`` must return a ``FlowContext``; anything else fails the step by name."""
+    if isinstance(result, FlowContext):
+        return result
+    raise SkillError(
+        f"skill {unit.skill!r} (component {unit.component!r}, at {unit.key!r}): process() "
+        f"returned {type(result).__name__ if result is not None else 'None'}; it must "
+        "return the FlowContext it was given (add `return context`)"
+    )
+
+
 def _lifecycle(
     component: BaseComponent,
     context: FlowContext,
@@ -144,11 +158,11 @@ def _lifecycle(
         return run_in_process(component, context, remaining)
     component.setup(context)
     try:
-        context = resolve(component.process(context), loop)
+        result = resolve(component.process(context), loop)
     finally:
         component.teardown(context)
         context.metadata.deadline = None
-    return context
+    return result  # type: ignore[no-any-return]  # checked by _returned_context
 
 
 def resolve(result: Any, loop: RunLoop | None = None) -> Any:
@@ -200,11 +214,10 @@ def _with_hard_timeout(
             )
         if "error" in outcome:
             raise outcome["error"]
-        context = outcome["context"]
     finally:
         component.teardown(context)
         context.metadata.deadline = None
-    return context
+    return outcome["context"]  # type: ignore[no-any-return]  # checked by _returned_context
 
 
 def _check_deadline_compliance(
