@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.cli_data import initial_data, positive_int
 from neurocore_dagster.dagster_layer.definitions import blueprint_files
@@ -39,6 +41,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NeuroCoreDagsterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except dg.DagsterInvalidConfigError as error:
+        print(f"error: {config_error_text(error)}", file=sys.stderr)
+        return 2
+
+
+def config_error_text(error: dg.DagsterInvalidConfigError) -> str:
+    """Dagster's refusal of a run's config as one line: each problem's own message."""
+    problems = []
+    for item in error.errors:
+        data = getattr(item, "error_data", None)
+        text = str(data.message if data is not None else item.message).strip()
+        text = text.removeprefix("dagster._config.errors.PostProcessingError: ")
+        problems.append(" ".join(text.split()))
+    return "run config refused: " + "; ".join(problems)
 
 
 def _check_project(project: str) -> None:
