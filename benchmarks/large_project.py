@@ -36,27 +36,22 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import common
+from webserver import STARTUP_TIMEOUT_S, Webserver
 
 from neurocore_dagster.blueprint.cache import CACHE_ENV, CACHE_FOLDER
 
-STARTUP_TIMEOUT_S = 180.0
-"""Dagster 1.13's default ``code_servers.local_startup_timeout`` (and repository gRPC timeout)."""
 TARGET = 1.0
 RELOAD_TARGET = 0.9
 """A reload after one change should cost at most 90% of a cold load without the cache."""
-LOCATION = "definitions.py"
 
 
 @dataclass(frozen=True)
@@ -226,91 +221,6 @@ def note_build(label: str, run: BuildRun) -> None:
         )
 
 
-# --- a real webserver ------------------------------------------------------------------
-
-JOBS_QUERY = "{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"
-RELOAD_MUTATION = """
-mutation($name: String!) {
-  reloadRepositoryLocation(repositoryLocationName: $name) {
-    __typename
-    ... on WorkspaceLocationEntry {
-      locationOrLoadError { __typename ... on PythonError { message } }
-    }
-  }
-}"""
-
-
-class Webserver:
-    """``dagster-webserver -f definitions.py`` on a free port of 127.0.0.1."""
-
-    def __init__(self, project: Path, home: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = home / "webserver.log"
-        self.log = self.log_path.open("w")
-        command = [sys.executable, "-m", "dagster_webserver", "-f", str(project / LOCATION)]
-        self.process = subprocess.Popen(
-            [*command, "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=project,
-            env={**os.environ, "DAGSTER_HOME": str(home)},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(
-            self.url + "/graphql", data=body, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=STARTUP_TIMEOUT_S) as answer:
-                return json.loads(answer.read())["data"]
-        except urllib.error.HTTPError as exc:  # GraphQL says why in the body
-            raise RuntimeError(f"GraphQL answered {exc.code}: {exc.read()[:2000]!r}") from exc
-
-    def job_count(self) -> int | None:
-        """Jobs GraphQL lists, or None while the server does not answer."""
-        if self.process.poll() is not None:
-            raise RuntimeError(self.log_path.read_text()[-3000:])
-        try:
-            data = self.graphql(JOBS_QUERY)
-        except OSError:
-            return None
-        nodes = (data.get("repositoriesOrError") or {}).get("nodes") or []
-        return sum(len(node["jobs"]) for node in nodes)
-
-    def wait_for_jobs(self, count: int, timeout_s: float) -> float:
-        """Seconds from now until GraphQL lists ``count`` jobs."""
-        started = time.perf_counter()
-        while time.perf_counter() - started < timeout_s:
-            if (self.job_count() or 0) >= count:
-                return time.perf_counter() - started
-            time.sleep(0.5)
-        raise RuntimeError(f"the webserver did not list {count} jobs in {timeout_s:.0f} s")
-
-    def reload(self) -> float:
-        """Seconds for GraphQL's ``reloadRepositoryLocation`` (it returns once reloaded)."""
-        started = time.perf_counter()
-        data = self.graphql(RELOAD_MUTATION, {"name": LOCATION})
-        elapsed = time.perf_counter() - started
-        entry = data["reloadRepositoryLocation"]
-        loaded = (entry.get("locationOrLoadError") or {}).get("__typename")
-        if loaded != "RepositoryLocation":
-            raise RuntimeError(f"reload failed: {entry}")
-        return elapsed
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
 @dataclass(frozen=True)
 class WebserverRun:
     load_s: float
@@ -320,6 +230,7 @@ class WebserverRun:
 def webserver_run(project: Path, jobs: int) -> WebserverRun:
     with common.temp_home() as home:
         server = Webserver(project, home)
+        server.start()
         try:
             started = time.perf_counter()
             server.wait_for_jobs(jobs, timeout_s=2 * STARTUP_TIMEOUT_S)

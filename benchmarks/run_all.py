@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import common
 
-SCRIPTS = ("build", "exec", "storage", "parallel", "startup", "large_project")
+SCRIPTS = ("build", "exec", "storage", "parallel", "startup", "large_project", "ui_launch")
 
 
 @dataclass(frozen=True)

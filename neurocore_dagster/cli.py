@@ -17,12 +17,12 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.cli_data import initial_data, positive_int
-from neurocore_dagster.dagster_layer.definitions import blueprint_files
-from neurocore_dagster.dagster_layer.job import job_for_project
+from neurocore_dagster.dagster_layer.definitions import validate_project
 from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
 from neurocore_dagster.runs import execute_blueprint
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import load_project
+from neurocore_dagster.skills.project_env import project_root_of
 
 
 class UsageError(NeuroCoreDagsterError):
@@ -32,6 +32,7 @@ class UsageError(NeuroCoreDagsterError):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.project = str(project_root_of(args.project))
     try:
         _check_project(args.project)
         return int(args.handler(args))
@@ -69,7 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurocore-dagster", description="Run NeuroCore blueprints as Dagster jobs."
     )
-    parser.add_argument("--project", default=".", help="project folder (default: .)")
+    parser.add_argument(
+        "--project",
+        default=None,
+        help="project folder (default: the nearest folder at or above the working "
+        "directory that holds neurocore.yaml, else the working directory)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check blueprints; list every problem")
     validate.add_argument("paths", nargs="*", help="blueprint files (default: all)")
@@ -109,19 +115,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """The checks ``build_definitions`` makes (one shared function), for every file or ``paths``."""
     project = load_project(args.project)
-    registry = discover_project_skills(project)
-    paths = [Path(p) for p in args.paths] or blueprint_files(project)
-    errors = []
-    for path in paths:
-        try:
-            job_for_project(load_blueprint(path), registry, project)
-        except BlueprintError as error:
-            errors.append(error)
-    if errors:
-        print(BlueprintError.combine(errors), file=sys.stderr)
+    check = validate_project(
+        project, discover_project_skills(project), [Path(p) for p in args.paths]
+    )
+    for warning in check.warnings:
+        print(f"warning: {warning.render()}", file=sys.stderr)
+    if check.broken:
+        print(BlueprintError.combine(check.broken.values()), file=sys.stderr)
         return 1
-    print(f"{len(paths)} blueprint(s) valid")
+    print(f"{len(check.loaded)} blueprint(s) valid")
     return 0
 
 

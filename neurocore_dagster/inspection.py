@@ -7,9 +7,9 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
 from neurocore_dagster.dagster_layer.translator import BLUEPRINT_TAG
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import CONTEXT_OUTPUTS
 from neurocore_dagster.runs import blueprint_run, is_suspended
 
 _STEP_WORDS = {

@@ -36,6 +36,7 @@ from neurocore_dagster.dagster_layer.translator import (
     SUSPENDED_OP_TAG,
 )
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.skills.project_env import project_root_of
 from neurocore_dagster.skills.registry import SkillRegistry
 
 RunStatus = Literal["completed", "failed", "suspended"]
@@ -56,12 +57,16 @@ class BlueprintRun:
 def resolve_instance(
     instance: dg.DagsterInstance | None, project_root: str | Path | None
 ) -> dg.DagsterInstance:
-    """The given instance, else ``$DAGSTER_HOME``'s, else ``<project>/.dagster`` (sqlite)."""
+    """The given instance, else ``$DAGSTER_HOME``'s, else ``<project>/.dagster`` (sqlite).
+
+    Without ``project_root``, the project is the nearest folder at or above the cwd
+    that holds ``neurocore.yaml``.
+    """
     if instance is not None:
         return instance
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    home = Path(project_root if project_root is not None else Path.cwd()).resolve() / ".dagster"
+    home = project_root_of(project_root) / ".dagster"
     home.mkdir(parents=True, exist_ok=True)
     return dg.DagsterInstance.from_config(str(home))
 

@@ -7,6 +7,8 @@ not replayed after it ends. Event types are NeuroCore's (``FLOW_STARTED``,
 ``STEP_STARTED``, ``STEP_COMPLETED``, ``STEP_FAILED``, ``FLOW_COMPLETED``,
 ``FLOW_FAILED``) plus what Dagster and this package add: ``STEP_RETRY``,
 ``STEP_SKIPPED`` (with the reason), ``LOOP_VISIT`` and ``FLOW_SUSPENDED``.
+``FlowEvent.to_dict()`` is NeuroCore's (lower-case types, its six keys);
+``as_dict()`` keeps this package's spelling and the run id.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
-from neurocore_dagster.dagster_layer.translator import STATUS_TAG
+from neurocore_dagster.dagster_layer.translator import BLUEPRINT_TAG, STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import CONTEXT_OUTPUTS
 from neurocore_dagster.runs import (
     PreparedRun,
     prepare_run,
@@ -40,6 +42,13 @@ POLL_SECONDS = 0.1
 
 
 class FlowEventType(StrEnum):
+    """What happened. Values are upper case; NeuroCore's lower-case ones are accepted too.
+
+    ``FlowEventType("step_started") is FlowEventType.STEP_STARTED``, and
+    ``neurocore_value`` gives NeuroCore's spelling (``to_dict`` uses it).
+    ``DATA_PRODUCED`` exists for code that names it; like NeuroCore, nothing emits it.
+    """
+
     FLOW_STARTED = "FLOW_STARTED"
     STEP_STARTED = "STEP_STARTED"
     STEP_COMPLETED = "STEP_COMPLETED"
@@ -47,9 +56,21 @@ class FlowEventType(StrEnum):
     STEP_RETRY = "STEP_RETRY"
     STEP_SKIPPED = "STEP_SKIPPED"
     LOOP_VISIT = "LOOP_VISIT"
+    DATA_PRODUCED = "DATA_PRODUCED"
     FLOW_SUSPENDED = "FLOW_SUSPENDED"
     FLOW_COMPLETED = "FLOW_COMPLETED"
     FLOW_FAILED = "FLOW_FAILED"
+
+    @property
+    def neurocore_value(self) -> str:
+        """NeuroCore's value for this type (``"step_started"``)."""
+        return self.value.lower()
+
+    @classmethod
+    def _missing_(cls, value: object) -> FlowEventType | None:
+        if isinstance(value, str) and value == value.lower():
+            return cls.__members__.get(value.upper())
+        return None
 
 
 TERMINAL = (FlowEventType.FLOW_COMPLETED, FlowEventType.FLOW_FAILED, FlowEventType.FLOW_SUSPENDED)
@@ -57,18 +78,32 @@ TERMINAL = (FlowEventType.FLOW_COMPLETED, FlowEventType.FLOW_FAILED, FlowEventTy
 
 @dataclass(frozen=True)
 class FlowEvent:
+    """One event of a run; the fields, in order, are NeuroCore's, then ``run_id``."""
+
     event_type: FlowEventType
     step_name: str = ""
-    duration_ms: float | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    timestamp: float = field(default_factory=time.time)
+    duration_ms: float | None = None
     error: str | None = None
     run_id: str = ""
-    timestamp: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        """Every field, the type as this package spells it (``"STEP_STARTED"``)."""
         values = asdict(self)
         values["event_type"] = self.event_type.value
         return values
+
+    def to_dict(self) -> dict[str, Any]:
+        """NeuroCore's ``FlowEvent.to_dict()``: its six keys, its lower-case type values."""
+        return {
+            "event_type": self.event_type.neurocore_value,
+            "step_name": self.step_name,
+            "data": self.data,
+            "timestamp": self.timestamp,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+        }
 
 
 class _Translator:
@@ -92,7 +127,8 @@ class _Translator:
         step = event.step_key or ""
         if kind == dg.DagsterEventType.RUN_START:
             self.started = stamp
-            return [self._make(FlowEventType.FLOW_STARTED, "", stamp, data={"job": event.job_name})]
+            data = {"job": event.job_name, "blueprint": self._blueprint_name()}
+            return [self._make(FlowEventType.FLOW_STARTED, "", stamp, data=data)]
         if kind in (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED):
             return [self._make(FlowEventType.STEP_STARTED, step, stamp)]
         if kind == dg.DagsterEventType.STEP_OUTPUT:
@@ -163,6 +199,10 @@ class _Translator:
         return self._make(
             FlowEventType.STEP_COMPLETED, step, stamp, duration_ms=duration_ms, data=data
         )
+
+    def _blueprint_name(self) -> str:
+        run = self.instance.get_run_by_id(self.run_id)
+        return run.tags.get(BLUEPRINT_TAG, "") if run is not None else ""
 
     def _run_success(self, stamp: float) -> FlowEvent:
         duration = (stamp - self.started) * 1000 if self.started else None

@@ -27,6 +27,22 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+SERVICE_FIXTURES = frozenset({"postgres_url", "redis_url"})
+"""Fixtures that start a system service (Debian's postgresql, redis-server)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start a system service belong to the ``services`` suite.
+
+    The default run (``pytest``) leaves them out, so it passes right after the
+    README's install; ``pytest -m services`` runs them, and fails, naming the
+    package to install, where a service is missing (nothing is skipped).
+    """
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
 SECRETS: set[str] = set()
 """Secret values tests configured (through {env: NAME}); none may be stored anywhere."""
 

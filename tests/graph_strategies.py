@@ -7,8 +7,13 @@ through list appends (``trace``, ``port``) and dict merges (``dictput``), which
 the package merges in flowengine's order:
 
 * ``trace``/``dictput`` append to ``trace`` / merge into ``info``;
-* ``set`` writes a scalar from a small shared pool (``k1``, ``k2``) that nobody
-  reads, so parallel writes only test "the last write flowengine makes wins";
+* ``set`` writes a scalar, mostly 0 or 1, to a small shared pool (``k1``,
+  ``k2``) that nobody reads, so several writers of one key often write equal
+  values: a write of the value a node already saw still counts (DESIGN §3.5);
+* ``replace`` stores a fresh, non-empty list at ``trace``, dict at ``info`` or
+  scalar at ``k1`` without reading it, mixing whole-value replacement with the
+  in-place appends and merges of ``trace`` and ``dictput`` (a replaced list or
+  dict keeps its type, so in-place writers still find one);
 * ``incr`` and ``delete`` touch a key that only their own node uses;
 * ``port`` routes by an initial-data key (``route_<node>``);
 * edge conditions read initial data (``n``, ``flag``, a missing key to raise a
@@ -31,9 +36,22 @@ from hypothesis import strategies as st
 
 C = dict[str, Any]
 
-DAG_SKILLS = ("trace", "trace", "set", "incr", "dictput", "port", "delete", "fail", "atrace")
+DAG_SKILLS = (
+    "trace",
+    "trace",
+    "set",
+    "set",
+    "replace",
+    "replace",
+    "incr",
+    "dictput",
+    "port",
+    "delete",
+    "fail",
+    "atrace",
+)
 # Skills whose component several nodes may share without a parallel read-after-write.
-SHAREABLE = ("trace", "set", "dictput", "port", "fail", "atrace")
+SHAREABLE = ("trace", "set", "replace", "dictput", "port", "fail", "atrace")
 PORTS = ("p0", "p1")
 
 
@@ -62,8 +80,19 @@ def _component(draw: st.DrawFn, index: int, skill: str, initial: C) -> C:
     if skill == "set":
         config = {
             "key": draw(st.sampled_from(["k1", "k2"])),
-            "value": draw(st.one_of(st.integers(0, 9), st.sampled_from(["x", "y", None, True]))),
+            "value": draw(
+                st.one_of(st.sampled_from([0, 1]), st.sampled_from([0, 1, 9, "x", None, True]))
+            ),
         }
+    elif skill == "replace":
+        key = draw(st.sampled_from(["trace", "info", "k1"]))
+        same = draw(st.booleans())  # equal values from several replacing nodes
+        value: Any = {
+            "trace": ["r"] if same else [node],
+            "info": {"r": 1} if same else {node: 1},
+            "k1": draw(st.sampled_from([0, 1])),
+        }
+        config = {"key": key, "value": value[key]}
     elif skill == "incr":
         config = {"key": f"c_{node}", "by": draw(st.integers(1, 3))}
         if draw(st.booleans()):
@@ -179,5 +208,71 @@ def graph_cases(draw: st.DrawFn, *, cyclic: bool) -> GraphCase:
         "name": "generated",
         "components": components,
         "flow": {"type": "graph", "settings": settings, "nodes": nodes, "edges": edges},
+    }
+    return GraphCase(document, initial)
+
+
+WRITERS = ("set", "replace", "trace", "dictput")
+
+
+@st.composite
+def _writer(draw: st.DrawFn, index: int) -> C:
+    """A component that writes ``k1`` (0 or 1), or ``trace``/``info`` in place or whole."""
+    node = f"n{index}"
+    skill = draw(st.sampled_from(WRITERS))
+    config: C
+    if skill == "set":
+        config = {"key": "k1", "value": draw(st.sampled_from([0, 1]))}
+    elif skill == "replace":
+        key = draw(st.sampled_from(["trace", "info", "k1"]))
+        same = draw(st.booleans())
+        value: Any = {
+            "trace": ["r"] if same else [node],
+            "info": {"r": 1} if same else {node: 1},
+            "k1": draw(st.sampled_from([0, 1])),
+        }
+        config = {"key": key, "value": value[key]}
+    elif skill == "dictput":
+        config = {"key": "info", "sub": node}
+    else:
+        config = {}
+    component: C = {"name": f"c{index}", "type": skill}
+    if config:
+        component["config"] = config
+    return component
+
+
+@st.composite
+def fork_join_cases(draw: st.DrawFn) -> GraphCase:
+    """A root, 2-3 parallel chains of 1-2 writers, and a join, all writing a few keys.
+
+    Every node writes ``k1``, ``trace`` or ``info``, so several parallel writers
+    of one key, equal values and whole-value replacement beside in-place
+    changes come up in almost every example (DESIGN §3.5's two rules).
+    """
+    chains = [draw(st.integers(1, 2)) for _ in range(draw(st.integers(2, 3)))]
+    count = 2 + sum(chains)
+    components = [draw(_writer(i)) for i in range(count)]
+    edges: list[C] = []
+    index = 1
+    for length in chains:
+        previous = "n0"
+        for _ in range(length):
+            edges.append({"source": previous, "target": f"n{index}"})
+            previous = f"n{index}"
+            index += 1
+        edges.append({"source": previous, "target": f"n{count - 1}"})
+    initial: C = {}
+    if draw(st.booleans()):
+        initial["trace"] = ["init"]
+    if draw(st.booleans()):
+        initial["info"] = {"init": 0}
+    if draw(st.booleans()):
+        initial["k1"] = draw(st.sampled_from([0, 1]))
+    nodes = [{"id": f"n{i}", "component": f"c{i}"} for i in range(count)]
+    document = {
+        "name": "fork_join",
+        "components": components,
+        "flow": {"type": "graph", "nodes": nodes, "edges": edges},
     }
     return GraphCase(document, initial)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 
 from flowengine import FlowContext
@@ -44,6 +45,27 @@ class SetValue(Skill):
 
     def process(self, context: FlowContext) -> FlowContext:
         context.set(self.config["key"], self.config.get("value"))
+        return context
+
+
+class Replace(Skill):
+    """Stores a fresh copy of config ``value`` at config ``key`` without reading the key.
+
+    A whole-value replacement: whatever a parallel branch put there, in place or
+    not, flowengine's last write wins.
+    """
+
+    skill_meta = _meta(
+        "replace",
+        config_schema={
+            "type": "object",
+            "properties": {"key": {"type": "string"}, "value": {}},
+            "required": ["key"],
+        },
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        context.set(self.config["key"], copy.deepcopy(self.config.get("value")))
         return context
 
 
@@ -169,7 +191,19 @@ class CountCalls(Skill):
         return context
 
 
-ALL = (Trace, SetValue, Increment, DictPut, PortFrom, Loop, Fail, Delete, AsyncTrace, CountCalls)
+ALL = (
+    Trace,
+    SetValue,
+    Replace,
+    Increment,
+    DictPut,
+    PortFrom,
+    Loop,
+    Fail,
+    Delete,
+    AsyncTrace,
+    CountCalls,
+)
 
 
 def registry() -> SkillRegistry:

@@ -26,6 +26,7 @@ SCRIPTS = {
     "parallel": ["parallel", "parallel_async"],
     "startup": ["startup"],
     "large_project": ["large_webserver_load", "large_webserver_reload", "large_reload"],
+    "ui_launch": ["ui_launch"],
 }
 TIMEOUT_S = 240
 RESULT = (

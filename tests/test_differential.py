@@ -507,6 +507,48 @@ CASES: list[tuple[str, C, C | None]] = [
         None,
     ),
     (
+        # r sets x=1; p sets x=2; q sets x=1: q's write counts although q saw x=1.
+        "join_equal_value_write_counts",
+        graph(
+            comps(
+                r=("set", {"key": "x", "value": 1}),
+                p=("set", {"key": "x", "value": 2}),
+                q=("set", {"key": "x", "value": 1}),
+            ),
+            ["r", "p", "q"],
+            [("r", "p"), ("r", "q")],
+        ),
+        None,
+    ),
+    (
+        # p adds d.k in place; q (later) replaces d whole: q's dict stands alone.
+        "join_replacement_beats_in_place",
+        graph(
+            comps(
+                r=("set", {"key": "y", "value": 0}),
+                p=("dictput", {"key": "d", "sub": "k"}),
+                q=("replace", {"key": "d", "value": {"z": 1}}),
+            ),
+            ["r", "p", "q"],
+            [("r", "p"), ("r", "q")],
+        ),
+        {"d": {"a": 0}},
+    ),
+    (
+        # p replaces the list whole; q (later) appends in place: both survive, in order.
+        "join_in_place_after_replacement",
+        graph(
+            comps(
+                r=("set", {"key": "y", "value": 0}),
+                p=("replace", {"key": "trace", "value": ["p"]}),
+                q="trace",
+            ),
+            ["r", "p", "q"],
+            [("r", "p"), ("r", "q")],
+        ),
+        {"trace": ["init"]},
+    ),
+    (
         "loop_condition_exit",
         graph(
             comps(i=("incr", {}), t="trace"),

@@ -184,6 +184,53 @@ def test_join_conflict_is_logged_with_both_nodes(instance: Any) -> None:
     assert final_context(result).get("k") == 2
 
 
+@pytest.mark.parametrize(
+    "b,c,warned",
+    [
+        # c replaces the dict b changed in place: b's change is lost, as in flowengine.
+        (("dictput", {"key": "d", "sub": "k"}), ("replace", {"key": "d", "value": {"z": 1}}), True),
+        # b replaces first, c changes in place afterwards: both kept, nothing lost.
+        (
+            ("replace", {"key": "d", "value": {"z": 1}}),
+            ("dictput", {"key": "d", "sub": "k"}),
+            False,
+        ),
+        # equal values still count as two writes of one key.
+        (("set", {"key": "d", "value": 1}), ("set", {"key": "d", "value": 1}), True),
+    ],
+)
+def test_join_warns_when_a_later_write_discards_a_parallel_one(
+    b: tuple[str, dict[str, Any]], c: tuple[str, dict[str, Any]], warned: bool, instance: Any
+) -> None:
+    blueprint = Blueprint.model_validate(
+        {
+            "name": "overwrite",
+            "components": [
+                {"name": "a", "type": "trace"},
+                {"name": "b", "type": b[0], "config": b[1]},
+                {"name": "c", "type": c[0], "config": c[1]},
+                {"name": "j", "type": "trace"},
+            ],
+            "flow": {
+                "type": "graph",
+                "nodes": [{"id": n, "component": n} for n in "abcj"],
+                "edges": [
+                    {"source": "a", "target": "b"},
+                    {"source": "a", "target": "c"},
+                    {"source": "b", "target": "j"},
+                    {"source": "c", "target": "j"},
+                ],
+            },
+        }
+    )
+    job = build_job(blueprint, registry(), project_root=".")
+    result = job.execute_in_process(
+        instance=instance, run_config=run_config(job, initial_data={"d": {"a": 0}})
+    )
+    warnings = [m for m in _messages(instance, result.run_id) if "both wrote 'd'" in m]
+    assert len(warnings) == (1 if warned else 0), warnings
+
+
 class Reader(Skill):
     skill_meta = SkillMeta(name="reader", version="1", consumes=["shared"])
 

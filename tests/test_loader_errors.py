@@ -318,7 +318,7 @@ flow:
     ),
     (
         "condition_too_deep_for_the_parser",
-        CONDITION_HEAD + "1+" * 5000 + '1"\n',
+        CONDITION_HEAD + "1+" * 4000 + '1"\n',
         10,
         "condition.too_deep",
         "deeper than",
@@ -348,8 +348,8 @@ flow:
         "approval_keys_of_mixed_types",
         GOOD_HEAD + "flow:\n  steps:\n    - approval: {1: one, two: 2}\n",
         9,
-        "approval.unknown_key",
-        "unknown approval key 1",
+        "key.not_string",
+        "key '1': the key is 1 (int), not a string",
     ),
     (
         "input_default_of_wrong_type",

@@ -16,7 +16,7 @@ import copy
 import os
 from typing import Any
 
-from graph_strategies import GraphCase, graph_cases
+from graph_strategies import GraphCase, fork_join_cases, graph_cases
 from hypothesis import given, settings
 from oracle import comparable, run_flowengine
 from skills_lib import registry
@@ -48,4 +48,11 @@ def test_random_dag_matches_flowengine(case: GraphCase, instance: Any) -> None:
 @settings(max_examples=8 * SCALE)
 @given(case=graph_cases(cyclic=True))
 def test_random_cyclic_graph_matches_flowengine(case: GraphCase, instance: Any) -> None:
+    check_against_flowengine(case, instance)
+
+
+@settings(max_examples=24 * SCALE)
+@given(case=fork_join_cases())
+def test_parallel_writers_of_one_key_match_flowengine(case: GraphCase, instance: Any) -> None:
+    """Equal-value writes and whole-value replacements beside in-place changes (§3.5)."""
     check_against_flowengine(case, instance)

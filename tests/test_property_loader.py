@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import os
 import re
 import tempfile
@@ -40,6 +41,8 @@ from neurocore_dagster import (
     discover_skills,
     load_blueprint,
 )
+from neurocore_dagster.blueprint.checks import MAX_NAME_CHARS, RESERVED_PREFIX
+from neurocore_dagster.blueprint.conditions import MAX_CONDITION_CHARS
 from neurocore_dagster.blueprint.loader import blueprint_from_data
 from neurocore_dagster.blueprint.source import SourceMap, parse_yaml
 
@@ -102,6 +105,16 @@ WORDS = (
     "fail",
     "America",
     "2024-02-30",
+    "   ",
+    "__initial__",
+    "__ASSET_JOB",
+    "broken__x",
+    "a_2",
+    "x" * 300,
+    "'a' * 100000 * 100000 == context.data.x",
+    "'%0999999999d' % 1 == context.data.x",
+    "'a' * context.data.n > ''",
+    "hard_async",
 )
 TOKENS = (
     "name:",
@@ -146,11 +159,22 @@ TOKENS = (
     "0x1F",
     "9" * 5000,
     ".nan",
+    ".inf",
+    "-.inf",
+    "2024-01-01",
+    "2024-01-01 10:00:00",
+    "yes:",
+    "on: ",
+    "true",
+    "__ASSET_JOB",
 )
 
 scalars = st.one_of(
     st.none(),
     st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.binary(max_size=4),
     st.integers(),
     st.integers(min_value=-(10**60), max_value=10**60),
     st.floats(allow_nan=True, allow_infinity=True),
@@ -250,19 +274,131 @@ def load_file(path: Path, raw: bytes) -> Blueprint | None:
         return None
 
 
+def assert_clean(blueprint: Blueprint) -> None:
+    """What an accepted blueprint guarantees: JSON data, usable names, strict types."""
+    json.dumps(blueprint.model_dump(), allow_nan=False)  # raises on dates, bytes, inf, nan
+    names = [blueprint.name, *(c.name for c in blueprint.components)]
+    names += [n.id for n in blueprint.flow.nodes or []]
+    for name in names:
+        assert name.strip() and len(name) <= MAX_NAME_CHARS, name
+        assert not name.strip().startswith(RESERVED_PREFIX), name
+    settings_ = blueprint.flow.settings
+    assert type(settings_.max_iterations) is int and type(settings_.fail_fast) is bool
+    assert type(settings_.timeout_seconds) in (int, float)
+    for step in blueprint.flow.steps or []:
+        assert step.condition is None or len(step.condition) <= MAX_CONDITION_CHARS
+
+
 def check_data(doc: Any, path: Path) -> Blueprint | None:
     """Every entry point on ``doc``; the blueprint if the loader accepts it."""
     with contextlib.suppress(ValidationError):  # pydantic's own error, by design
-        Blueprint.model_validate(doc)
+        assert_clean(Blueprint.model_validate(doc))
     try:
-        blueprint_from_data(doc, SourceMap(file="data.yaml"))
+        assert_clean(blueprint_from_data(doc, SourceMap(file="data.yaml")))
     except BlueprintError as error:
         assert "data.yaml" in str(error)
     try:
         text = yaml.safe_dump(doc, allow_unicode=True)
     except yaml.YAMLError:  # e.g. a float key PyYAML cannot write back
         return None
-    return load_file(path, text.encode())
+    blueprint = load_file(path, text.encode())
+    if blueprint is not None:
+        assert_clean(blueprint)
+    return blueprint
+
+
+HOSTILE_VALUES = {
+    "name": st.sampled_from(["   ", "__ASSET_JOB", " __x", "n" * 300]),
+    "component": st.sampled_from(["__initial__", "c" * 300, " "]),
+    "setting": st.sampled_from(
+        [
+            ("max_iterations", True),
+            ("max_iterations", "5"),
+            ("fail_fast", "yes"),
+            ("timeout_seconds", float("inf")),
+            ("timeout_seconds", float("nan")),
+        ]
+    ),
+    "config": st.one_of(st.dates(), st.datetimes(), st.binary(max_size=3), st.just(float("-inf"))),
+    "key": st.sampled_from([True, False, 1, 2.5, None]),
+    "condition": st.sampled_from(
+        [
+            "'a' * 100000 * 100000 == context.data.x",
+            "[0] * 1000 * 1000 * 10 == context.data.x",
+            "'%0999999999d' % 1 == context.data.x",
+            "'%.2000000f' % 1 == context.data.x",
+            "context.data.x == '" + "y" * (MAX_CONDITION_CHARS + 1) + "'",
+        ]
+    ),
+}
+
+
+@st.composite
+def hostile_examples(draw: st.DrawFn) -> tuple[str, Any]:
+    """An example blueprint with one value of a kind the loader must refuse, where it matters."""
+    doc: Any = copy.deepcopy(draw(st.sampled_from(EXAMPLES)))
+    kind = draw(st.sampled_from(sorted(HOSTILE_VALUES)))
+    value = draw(HOSTILE_VALUES[kind])
+    component = draw(st.sampled_from(doc["components"]))
+    if kind == "name":
+        doc["name"] = value
+    elif kind == "component":
+        old, component["name"] = component["name"], value
+        for place in [*doc["flow"].get("steps", []), *doc["flow"].get("nodes", [])]:
+            if place.get("component") == old:
+                place["component"] = value
+    elif kind == "setting":
+        doc["flow"].setdefault("settings", {})[value[0]] = value[1]
+    elif kind == "config":
+        component.setdefault("config", {})["since"] = value
+    elif kind == "key":
+        component.setdefault("config", {})[value] = 1
+    else:
+        places = doc["flow"].get("steps") or doc["flow"].get("edges") or []
+        draw(st.sampled_from(places))["condition"] = value
+    return kind, doc
+
+
+@settings(max_examples=20 * SCALE)
+@given(
+    name=st.sampled_from(["..ASSET_JOB", "broken__x", "broken--x", "__ASSET_JOB"]),
+    doc=st.sampled_from(EXAMPLES),
+)
+def test_reserved_job_names_are_refused(
+    name: str, doc: Any, workdir: Path, example_registry: SkillRegistry
+) -> None:
+    """A name whose Dagster job name is reserved (Dagster's ``__`` names, the ``broken__``
+    placeholders) is refused, at load or, when only the job name shows it, at build."""
+    path = workdir / "reserved.yaml"
+    text = yaml.safe_dump({**doc, "name": name})
+    blueprint = load_file(path, text.encode())
+    if blueprint is None:
+        return
+    with pytest.raises(BlueprintError) as caught:
+        build_job(blueprint, example_registry, project_root=ROOT)
+    assert [i.type for i in caught.value.issues] == ["job.reserved_name"]
+    name_line = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("name:"))
+    assert caught.value.issues[0].line == name_line and str(path) in str(caught.value)
+
+
+@settings(max_examples=60 * SCALE)
+@given(case=hostile_examples())
+def test_hostile_values_are_refused_located(case: tuple[str, Any], workdir: Path) -> None:
+    """Each hostile value is refused by every entry point, with the file and a line."""
+    kind, doc = case
+    with pytest.raises(ValidationError):
+        Blueprint.model_validate(doc)
+    with pytest.raises(BlueprintError):
+        blueprint_from_data(doc, SourceMap(file="data.yaml"))
+    try:
+        text = yaml.safe_dump(doc, allow_unicode=True)
+    except yaml.YAMLError:
+        return
+    path = workdir / "hostile.yaml"
+    assert load_file(path, text.encode()) is None, kind
+    with pytest.raises(BlueprintError) as caught:
+        load_blueprint(path)
+    assert all(i.line is not None for i in caught.value.issues), caught.value
 
 
 @settings(max_examples=150 * SCALE)

@@ -24,7 +24,9 @@ from neurocore_dagster import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
+)
 def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The run-lifecycle tests run on sqlite storage and on a real PostgreSQL server."""
     home = tmp_path_factory.mktemp(f"home-{request.param}")

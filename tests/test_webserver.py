@@ -152,9 +152,10 @@ def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None
         assert instance.get_run_by_id(run_id).tags["neurocore/decided_in"] == child
 
 
+@pytest.mark.services
 def test_chromium_shows_the_blueprint_graph(webserver: Webserver, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, "Debian's chromium is installed by .ci/run"
+    assert browser, "Chromium not found: apt-get install chromium (see README, Tests)"
     page = f"{webserver.url}/locations/{LOCATION}/jobs/support_triage"
     result = subprocess.run(
         [

@@ -60,7 +60,9 @@ from neurocore_dagster.errors import BlueprintError, Loc
 
 log = logging.getLogger("neurocore_dagster")
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+"""Bumped with any change to what parsing returns (3: key lines and spellings are kept under
+the key the data holds, `True` for `on`); the parser's source is part of the key too."""
 CACHE_FOLDER = ".neurocore_cache"
 CACHE_ENV = "NEUROCORE_DAGSTER_CACHE"
 """``0`` (or ``off``, ``false``, ``no``) turns the parse cache off."""

@@ -7,17 +7,27 @@ line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from neurocore_dagster.blueprint.conditions import condition_problems
-from neurocore_dagster.errors import BlueprintIssue, issue
+from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 
 if TYPE_CHECKING:
-    from neurocore_dagster.blueprint.model import Blueprint, Flow
+    from neurocore_dagster.blueprint.model import Blueprint, Flow, Step
+
+
+MAX_NAME_CHARS = 100
+"""Longest blueprint name, component name or node id: each becomes a Dagster name, and
+op names become folder names in run storage (a file name holds at most 255 bytes)."""
+
+RESERVED_PREFIX = "__"
+"""Names starting with it belong to Dagster (``__ASSET_JOB``) and to this package
+(``__initial__``, the run's initial data), so no blueprint name, component or node may."""
 
 
 def semantic_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
-    found: list[BlueprintIssue] = []
+    found: list[BlueprintIssue] = list(_name_issues(blueprint))
     names = [c.name for c in blueprint.components]
     seen: set[str] = set()
     for index, name in enumerate(names):
@@ -39,6 +49,46 @@ def semantic_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
     else:
         found.extend(_step_issues(flow, seen))
     return found
+
+
+def _name_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
+    """Blank, over-long and reserved names, each with its key path."""
+    places: list[tuple[str, Loc, str]] = [("blueprint name", ("name",), blueprint.name)]
+    places += [
+        ("component name", ("components", i, "name"), c.name)
+        for i, c in enumerate(blueprint.components)
+    ]
+    places += [
+        ("node id", ("flow", "nodes", i, "id"), n.id)
+        for i, n in enumerate(blueprint.flow.nodes or [])
+    ]
+    found = []
+    for what, loc, name in places:
+        problem = name_problem(name)
+        if problem is not None:
+            kind, message, expected = problem
+            found.append(issue(kind, f"{what} {message}", loc, input=name, expected=expected))
+    return found
+
+
+def name_problem(name: str) -> tuple[str, str, str] | None:
+    """(type, message, expected) when ``name`` cannot name a job, op or resource; else None."""
+    if not name.strip():
+        return ("name.blank", "is blank", "a name with at least one letter or digit")
+    if len(name) > MAX_NAME_CHARS:
+        return (
+            "name.too_long",
+            f"is {len(name)} characters long",
+            f"at most {MAX_NAME_CHARS} characters",
+        )
+    if name.strip().startswith(RESERVED_PREFIX):
+        return (
+            "name.reserved",
+            f"starts with {RESERVED_PREFIX!r}, which is reserved for Dagster's and "
+            "neurocore-dagster's own names",
+            f"a name that does not start with {RESERVED_PREFIX!r}",
+        )
+    return None
 
 
 # What a default of each declared input type may be (JSON Schema's reading: a
@@ -100,6 +150,7 @@ def _step_issues(flow: Flow, components: set[str]) -> list[BlueprintIssue]:
             )
         )
         return found
+    found.extend(_step_key_issues(flow.steps))
     for index, step in enumerate(flow.steps):
         loc = ("flow", "steps", index)
         if step.component not in components:
@@ -114,6 +165,43 @@ def _step_issues(flow: Flow, components: set[str]) -> list[BlueprintIssue]:
             )
         if step.condition is not None:
             found.extend(_condition_issues(step.condition, (*loc, "condition")))
+    return found
+
+
+def step_op_keys(components: Sequence[str]) -> list[str]:
+    """The op key of each step: its component's name, ``<name>_<n>`` for its n-th use.
+
+    The scheme never adjusts a key to dodge another, so a key always says which use of
+    which component it is; a blueprint where two keys would meet is refused instead
+    (see :func:`_step_key_issues`).
+    """
+    uses: dict[str, int] = {}
+    keys = []
+    for name in components:
+        uses[name] = uses.get(name, 0) + 1
+        keys.append(name if uses[name] == 1 else f"{name}_{uses[name]}")
+    return keys
+
+
+def _step_key_issues(steps: Sequence[Step]) -> list[BlueprintIssue]:
+    components = [s.component for s in steps]
+    first: dict[str, int] = {}
+    found = []
+    for index, key in enumerate(step_op_keys(components)):
+        if key not in first:
+            first[key] = index
+            continue
+        earlier = first[key]
+        found.append(
+            issue(
+                "step.op_name_clash",
+                f"steps {earlier} and {index} would both be op {key!r} (the n-th use of a "
+                "component is named <component>_<n>)",
+                ("flow", "steps", max(index, earlier), "component"),
+                input=components[index],
+                expected=f"a component name other than {key!r} for one of them",
+            )
+        )
     return found
 
 

@@ -8,12 +8,21 @@ any other name is unknown (it could only ever raise ``NameError``), and no name
 or attribute may start with an underscore (``context.__class__`` is refused).
 An expression nested deeper than :data:`MAX_CONDITION_DEPTH` is refused too: it
 could only exhaust the interpreter's stack, here or when flowengine compiles it.
+
+Conditions are bounded in what they may build. One longer than
+:data:`MAX_CONDITION_CHARS` is refused before it is parsed. A repetition or a
+``%`` format whose result is visibly larger than :data:`MAX_CONDITION_VALUE`
+(``'a' * 100000 * 100000``, ``'%0999999999d' % 1``) is refused here; one that
+depends on run data is stopped when it is evaluated (see
+:mod:`neurocore_dagster.runtime.expressions`).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from flowengine.eval.safe_ast import SafeASTValidator
 
@@ -21,6 +30,15 @@ ALLOWED_NAMES = ("context", "True", "False", "None")
 
 MAX_CONDITION_DEPTH = 50
 """Deepest nesting of a condition's syntax tree (``not not ... x``, ``a.b.c...``)."""
+
+MAX_CONDITION_CHARS = 10_000
+"""Longest condition accepted (characters)."""
+
+MAX_CONDITION_VALUE = 1_000_000
+"""Most items (characters of a string) a repetition or ``%`` format in a condition may build."""
+
+_FORMAT_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+"""A ``%`` conversion's width and precision (``%08.3f``, ``%(name)*d``); ``%%`` has none."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,14 @@ class ConditionProblem:
 
 def condition_problems(expression: str) -> list[ConditionProblem]:
     """Every reason ``expression`` cannot be a condition (empty when it can)."""
+    if len(expression) > MAX_CONDITION_CHARS:
+        return [
+            ConditionProblem(
+                "condition.too_long",
+                f"condition is {len(expression)} characters long",
+                f"at most {MAX_CONDITION_CHARS} characters (move the logic into a skill)",
+            )
+        ]
     if not expression.strip():
         return [
             ConditionProblem(
@@ -53,7 +79,7 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
         ]
     if _depth(tree) > MAX_CONDITION_DEPTH:
         return [_too_deep()]
-    problems: list[ConditionProblem] = []
+    problems: list[ConditionProblem] = _size_problems(tree)
     validator = SafeASTValidator()
     if not validator.validate(tree):
         kinds = sorted({e.removeprefix("Disallowed node type: ") for e in validator.errors})
@@ -117,3 +143,87 @@ def _private(name: str) -> ConditionProblem:
 
 def _is_subscript_key(tree: ast.AST, constant: ast.Constant) -> bool:
     return any(isinstance(n, ast.Subscript) and n.slice is constant for n in ast.walk(tree))
+
+
+def format_width(template: str | bytes) -> tuple[int, bool]:
+    """The largest width or precision a ``%`` template writes out, and whether one is ``*``
+    (taken from the arguments)."""
+    text = template.decode("latin-1") if isinstance(template, bytes) else template
+    widest, starred = 0, False
+    for match in _FORMAT_FIELD.finditer(text):
+        for part in match.groups():
+            if part == "*":
+                starred = True
+            elif part:
+                widest = max(widest, int(part))
+    return widest, starred
+
+
+def _size_problems(tree: ast.AST) -> list[ConditionProblem]:
+    """A repetition or ``%`` format whose constant operands build too large a value."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.BinOp):
+            continue
+        size = _static_size(node)
+        if (size is not None and size > MAX_CONDITION_VALUE) or _wide_format(node):
+            return [
+                ConditionProblem(
+                    "condition.too_large",
+                    "condition builds a value of more than "
+                    f"{MAX_CONDITION_VALUE:,} items or characters",
+                    "a comparison of values the run provides, not a large constant",
+                )
+            ]
+    return []
+
+
+def _wide_format(node: ast.BinOp) -> bool:
+    left = _constant(node.left)
+    if not isinstance(node.op, ast.Mod) or not isinstance(left, str | bytes):
+        return False
+    return format_width(left)[0] > MAX_CONDITION_VALUE
+
+
+def _static_size(node: ast.AST) -> int | None:
+    """The length of the sequence ``node`` builds, when its operands are constants."""
+    value = _constant(node)
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(node, ast.List | ast.Tuple):
+        return len(node.elts)
+    if not isinstance(node, ast.BinOp):
+        return None
+    if isinstance(node.op, ast.Add):
+        left, right = _static_size(node.left), _static_size(node.right)
+        return left + right if left is not None and right is not None else None
+    if not isinstance(node.op, ast.Mult):
+        return None
+    for sequence, count in ((node.left, node.right), (node.right, node.left)):
+        size, times = _static_size(sequence), _static_int(count)
+        if size is not None and times is not None:
+            return size * max(times, 0)
+    return None
+
+
+def _static_int(node: ast.AST) -> int | None:
+    """The value of an integer expression of constants (``100000 * 100000``), else None."""
+    value = _constant(node)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _static_int(node.operand)
+        if inner is None:
+            return None
+        return -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Add | ast.Sub):
+        left, right = _static_int(node.left), _static_int(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        return left + right if isinstance(node.op, ast.Add) else left - right
+    return None
+
+
+def _constant(node: ast.AST) -> Any:
+    return node.value if isinstance(node, ast.Constant) else None

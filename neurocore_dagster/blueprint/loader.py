@@ -102,9 +102,7 @@ def _from_pydantic(detail: Any, root: type[BaseModel], prefix: Loc, loc: Loc) ->
         return issue("key.missing", f"required key {loc[-1]!r} is missing", full)
     ctx = detail.get("ctx") or {}
     expected = ctx.get("expected")
-    message = detail["msg"]
-    if kind == "string_type" and isinstance(detail.get("input"), bool | int | float):
-        message += " (YAML reads yes/no/on/off and bare numbers as non-strings: quote it)"
+    message = detail["msg"] + _type_hint(kind, detail.get("input"))
     return issue(
         f"value.{kind}",
         message,
@@ -112,6 +110,17 @@ def _from_pydantic(detail: Any, root: type[BaseModel], prefix: Loc, loc: Loc) ->
         input=detail.get("input"),
         expected=str(expected) if expected is not None else None,
     )
+
+
+def _type_hint(kind: str, value: Any) -> str:
+    """Why a value of the wrong type was written so, and how to write it (types are strict)."""
+    if kind == "string_type" and isinstance(value, bool | int | float):
+        return " (YAML reads yes/no/on/off and bare numbers as non-strings: quote it)"
+    if kind in ("int_type", "float_type") and isinstance(value, bool):
+        return " (a boolean is not a number: write the number)"
+    if kind in ("int_type", "float_type", "bool_type") and isinstance(value, str):
+        return " (write it unquoted: a quoted value is a string)"
+    return ""
 
 
 @functools.lru_cache(maxsize=256)

@@ -10,6 +10,7 @@ expanded before validation, so ``Blueprint.model_validate`` and
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Literal
 
 from flowengine.agent.meta import IOFieldSpec
@@ -26,17 +27,24 @@ from pydantic_core import PydanticCustomError
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.blueprint.sugar import expand_approval_steps
 from neurocore_dagster.blueprint.triggers import Trigger
+from neurocore_dagster.blueprint.values import json_value_issues
+from neurocore_dagster.errors import BlueprintIssue, format_loc
 
 FlowType = Literal["sequential", "conditional", "graph"]
 ErrorPolicy = Literal["fail", "skip", "continue"]
 
-_FORBID = ConfigDict(extra="forbid")
+# Strict types: YAML's `true` is not the integer 1 and "5" is not the number 5.
+_FORBID = ConfigDict(extra="forbid", strict=True)
 
 
 class Settings(FlowSettings):
-    """flowengine's ``FlowSettings``, every field and range, with unknown keys refused."""
+    """flowengine's ``FlowSettings``, every field and range, with unknown keys refused, and
+    a timeout no longer than a thread or event loop can wait (``threading.TIMEOUT_MAX``)."""
 
     model_config = _FORBID
+    timeout_seconds: float = Field(
+        default=300.0, gt=0, le=threading.TIMEOUT_MAX, description="Maximum flow execution time"
+    )
 
 
 class Component(ComponentConfig):
@@ -110,6 +118,9 @@ class Blueprint(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _expand_sugar(cls, data: Any) -> Any:
+        issues = json_value_issues(data) if isinstance(data, dict) else []
+        if issues:
+            raise _semantic_error(issues)
         return expand_approval_steps(data)
 
     @model_validator(mode="after")
@@ -118,10 +129,7 @@ class Blueprint(BaseModel):
 
         issues = semantic_issues(self)
         if issues:
-            summary = "; ".join(f"{'.'.join(map(str, i.loc))}: {i.msg}" for i in issues)
-            raise PydanticCustomError(
-                "blueprint.semantic", "{summary}", {"summary": summary, "issues": issues}
-            )
+            raise _semantic_error(issues)
         return self
 
     def component(self, name: str) -> Component:
@@ -129,3 +137,11 @@ class Blueprint(BaseModel):
             if component.name == name:
                 return component
         raise KeyError(name)
+
+
+def _semantic_error(issues: list[BlueprintIssue]) -> PydanticCustomError:
+    """Issues with their own key paths, carried through pydantic to the loader."""
+    summary = "; ".join(f"{format_loc(i.loc)}: {i.msg}" for i in issues)
+    return PydanticCustomError(
+        "blueprint.semantic", "{summary}", {"summary": summary, "issues": issues}
+    )

@@ -42,6 +42,8 @@ class SourceMap:
     lines: Mapping[Loc, int] = field(default_factory=dict)
     path: str | None = None
     """The file's absolute path (``file`` is the name shown in errors)."""
+    spellings: Mapping[Loc, str] = field(default_factory=dict)
+    """How each key that is not a string was written (``on`` for the key ``True``)."""
 
     def line_for(self, loc: Loc) -> int | None:
         """The line of ``loc``, or of its nearest written parent."""
@@ -57,9 +59,10 @@ class SourceMap:
     def locate(self, found: BlueprintIssue) -> BlueprintIssue:
         """Fill in the file and line of an issue that only knows its key path."""
         line = found.line if found.line is not None else self.line_for(found.loc)
+        spelled = self.spellings.get(found.loc) if found.type == "key.not_string" else None
         return BlueprintIssue(
             type=found.type,
-            msg=found.msg,
+            msg=found.msg if spelled is None else f"key {spelled!r}: {found.msg}",
             loc=found.loc,
             file=found.file or self.file,
             line=line,
@@ -93,7 +96,12 @@ def parse_bytes(raw: bytes, shown: str) -> YamlDocument:
 
 def located(document: YamlDocument, path: Path, shown: str) -> YamlDocument:
     """``document`` as read from ``path``, named ``shown`` in errors."""
-    source = SourceMap(file=shown, lines=document.source.lines, path=str(path.resolve()))
+    source = SourceMap(
+        file=shown,
+        lines=document.source.lines,
+        path=str(path.resolve()),
+        spellings=document.source.spellings,
+    )
     return YamlDocument(data=document.data, source=source)
 
 
@@ -188,7 +196,8 @@ def parse_yaml(text: str, file: str | None) -> YamlDocument:
             )
         lines: dict[Loc, int] = {}
         problems: list[BlueprintIssue] = []
-        walker = _Walker(loader, lines, problems, file, _line_count(text))
+        spellings: dict[Loc, str] = {}
+        walker = _Walker(loader, lines, problems, file, _line_count(text), spellings)
         data = walker.walk(node, ())
         if problems:
             raise BlueprintError(problems)
@@ -206,7 +215,7 @@ def parse_yaml(text: str, file: str | None) -> YamlDocument:
         raise BlueprintError([issue("yaml.syntax", f"invalid YAML: {exc}", file=file)]) from exc
     finally:
         loader.dispose()
-    return YamlDocument(data=data, source=SourceMap(file=file, lines=lines))
+    return YamlDocument(data=data, source=SourceMap(file=file, lines=lines, spellings=spellings))
 
 
 # What YAML 1.1 counts as a line break (and so as a new line in its marks).
@@ -331,8 +340,10 @@ class _Walker:
         problems: list[BlueprintIssue],
         file: str | None,
         last_line: int,
+        spellings: dict[Loc, str],
     ):
         self.loader = loader
+        self.spellings = spellings
         self.lines = lines
         self.problems = problems
         self.file = file
@@ -405,13 +416,14 @@ class _Walker:
                 self.plain = False
                 self.walk(value_node, loc)
                 continue
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
+            key = self._key(key_node)
             line = self.line(key_node)
             if key in seen:
+                written = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
                 self.problems.append(
                     issue(
                         "yaml.duplicate_key",
-                        f"key {key!r} is written twice (first on line {seen[key]}); "
+                        f"key {written!r} is written twice (first on line {seen[key]}); "
                         "YAML would silently keep only the last one",
                         (*loc, key),
                         file=self.file,
@@ -420,10 +432,26 @@ class _Walker:
                 )
             seen[key] = line
             self.lines[(*loc, key)] = line
+            if not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+                self.spellings[(*loc, key)] = key_node.value
             value = self.walk(value_node, (*loc, key))
             self.lines[(*loc, key)] = line
             if self.plain and isinstance(key_node, yaml.ScalarNode):
-                data[self._scalar(key_node)] = value
+                data[key] = value
             else:
                 self.plain = False
         return data
+
+    def _key(self, node: yaml.Node) -> Any:
+        """A key as the data holds it (``yes`` is ``True``), so its line is found under
+        the path an error names; a key PyYAML cannot build stays its text."""
+        if not isinstance(node, yaml.ScalarNode):
+            return repr(node)
+        if node.tag == _STR_TAG or node.tag not in _SCALAR_TAGS:
+            return node.value
+        try:
+            key = self.loader.construct_object(node)
+            hash(key)
+        except _SCALAR_ERRORS:
+            return node.value
+        return key

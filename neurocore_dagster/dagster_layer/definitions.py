@@ -11,9 +11,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,18 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
-from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.checking import ProjectCheck, check_project
 from neurocore_dagster.dagster_layer.executor import step_blueprint_hint
 from neurocore_dagster.dagster_layer.job import job_for_project
-from neurocore_dagster.dagster_layer.names import dagster_name
+from neurocore_dagster.dagster_layer.names import BROKEN_PREFIX, dagster_name
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
-from neurocore_dagster.dagster_layer.triggers import TriggerDef, build_triggers
-from neurocore_dagster.errors import BlueprintError, issue
+from neurocore_dagster.errors import BlueprintError
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import Project, load_project
 from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")
 BLUEPRINT_SUFFIXES = (".yaml", ".yml")
-BROKEN_PREFIX = "broken__"
 
 
 def blueprint_files(project: Project) -> list[Path]:
@@ -51,13 +48,6 @@ def display_path(project: Project, path: Path, root: Path | None = None) -> str:
         return os.path.relpath(path, root or project.root)
     except ValueError:
         return str(path)
-
-
-@dataclass
-class _Loaded:
-    blueprint: Blueprint
-    job: dg.JobDefinition
-    shown: str
 
 
 def build_definitions(
@@ -136,62 +126,56 @@ def _definitions(
     cache: ParseCache | None,
 ) -> dg.Definitions:
     """Every blueprint file's job and triggers; a broken one as a placeholder job (or raised)."""
-    loaded: dict[str, _Loaded] = {}
-    by_job_name: dict[str, _Loaded] = {}
-    broken: dict[str, BlueprintError] = {}
-    for path in blueprint_files(project):
-        shown = display_path(project, path, display_root)
-        try:
-            blueprint = read_blueprint(path, shown, cache)
-            job = job_for_project(
-                blueprint, registry, project, translator, overrides.pop(blueprint.name, None)
-            )
-        except BlueprintError as error:
-            broken[shown] = error
-            continue
-        clash = by_job_name.get(job.name)
-        if clash is not None:
-            broken[shown] = BlueprintError(
-                [
-                    issue(
-                        "job.name_clash",
-                        f"blueprints {clash.shown} and {shown} both become Dagster "
-                        f"job {job.name!r}",
-                        ("name",),
-                        file=shown,
-                        input=blueprint.name,
-                        expected="blueprint names that differ after replacing characters other "
-                        "than letters, digits and _",
-                    )
-                ]
-            )
-            continue
-        loaded[shown] = by_job_name[job.name] = _Loaded(blueprint, job, shown)
+    files = [(p, display_path(project, p, display_root)) for p in blueprint_files(project)]
+    check = check_project(
+        project, registry, files, translator=translator, overrides=overrides, cache=cache
+    )
     _report_cache(cache)
-    triggers = _triggers(loaded, broken, project)
-    for name in sorted(overrides):
-        broken["<config_overrides>"] = BlueprintError(
-            [
-                issue(
-                    "config.unknown_blueprint",
-                    f"config_overrides name blueprint {name!r}, which is not in the project",
-                    (name,),
-                    file="<config_overrides>",
-                    input=name,
-                )
-            ]
-        )
-    if broken and strict:
-        raise BlueprintError.combine(broken.values())
-    for error in broken.values():
+    if strict and (check.broken or check.warnings):
+        warned = [BlueprintError(check.warnings)] if check.warnings else []
+        raise BlueprintError.combine([*warned, *check.broken.values()])
+    for found in check.warnings:
+        log.warning("%s", found.render())
+    for error in check.broken.values():
         log.error("blueprint left out of the definitions:\n%s", error)
-    jobs = [item.job for item in loaded.values()]
-    taken = {job.name for job in jobs}
-    for shown, error in broken.items():
-        jobs.append(broken_job(shown, error, _unused_name(broken_job_name(shown), taken)))
+    jobs = [item.job for item in check.loaded.values()]
+    names = placeholder_names(sorted(check.broken), {job.name for job in jobs})
+    jobs.extend(broken_job(shown, error, names[shown]) for shown, error in check.broken.items())
+    triggers = check.triggers
     schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
     sensors = [t for t in triggers if isinstance(t, dg.SensorDefinition)]
     return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors)
+
+
+def validate_project(
+    project: Project, registry: SkillRegistry, paths: Sequence[Path] = ()
+) -> ProjectCheck:
+    """What :func:`build_definitions` finds (the same :func:`check_project` on the same
+    files, in the same order), narrowed to ``paths`` when given.
+
+    Files named in ``paths`` outside the blueprints folder are checked with the project's
+    files, so a ``run_status`` trigger or a job name clash is judged against the project.
+    """
+    files = [(p, display_path(project, p)) for p in blueprint_files(project)]
+    shown_as = {p.resolve(): shown for p, shown in files}
+    for path in paths:  # a file outside the blueprints folder is named as given
+        if path.resolve() not in shown_as:
+            shown_as[path.resolve()] = str(path)
+            files.append((path, str(path)))
+    check = check_project(
+        project,
+        registry,
+        files,
+        cache=ParseCache.for_project(project.root, project.blueprints_dir),
+    )
+    if not paths:
+        return check
+    wanted = {shown_as[p.resolve()] for p in paths}
+    return ProjectCheck(
+        loaded={k: v for k, v in check.loaded.items() if k in wanted},
+        broken={k: v for k, v in check.broken.items() if k in wanted},
+        warnings=check.warnings,
+    )
 
 
 def _step_blueprint(project: Project) -> Path | None:
@@ -237,34 +221,37 @@ def _report_cache(cache: ParseCache | None) -> None:
     )
 
 
-def _triggers(
-    loaded: dict[str, _Loaded], broken: dict[str, BlueprintError], project: Project
-) -> list[TriggerDef]:
-    """Every loaded blueprint's triggers; a blueprint whose triggers are invalid is broken."""
-    by_name = {item.blueprint.name: item.job for item in loaded.values()}
-    built: list[TriggerDef] = []
-    for shown, item in list(loaded.items()):
-        try:
-            built.extend(build_triggers(item.blueprint, item.job, by_name, project.root))
-        except BlueprintError as error:
-            broken[shown] = error
-            del loaded[shown]
-    return built
-
-
 def broken_job_name(shown: str) -> str:
     """``broken__<file stem>``, the placeholder job of a broken blueprint file."""
     return BROKEN_PREFIX + dagster_name(Path(shown).stem)
 
 
-def _unused_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3`` ... (two broken files may share a stem)."""
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    taken.add(candidate)
-    return candidate
+def placeholder_names(broken: list[str], taken: set[str]) -> dict[str, str]:
+    """Each broken file's placeholder job name: ``broken__<file stem>``.
+
+    Healthy jobs never start with ``broken__`` (such a blueprint name is refused), so
+    a placeholder always gets its documented name unless another broken file has the
+    same stem; those get ``_2``, ``_3`` ... in path order, after every exact name is
+    given out.
+    """
+    names: dict[str, str] = {}
+    used = set(taken)
+    for shown in broken:
+        wanted = broken_job_name(shown)
+        if wanted not in used:
+            names[shown] = wanted
+            used.add(wanted)
+    for shown in broken:
+        if shown in names:
+            continue
+        wanted, n = broken_job_name(shown), 1
+        candidate = wanted
+        while candidate in used:
+            n += 1
+            candidate = f"{wanted}_{n}"
+        names[shown] = candidate
+        used.add(candidate)
+    return names
 
 
 def broken_job(shown: str, error: BlueprintError, name: str | None = None) -> dg.JobDefinition:

@@ -16,14 +16,10 @@ from neurocore_dagster.dagster_layer.io_manager import context_io_manager
 from neurocore_dagster.dagster_layer.llm_resource import (
     LLM_RESOURCE_KEY,
     llm_components,
-    llm_issues,
     llm_resource,
 )
-from neurocore_dagster.dagster_layer.names import dagster_name
+from neurocore_dagster.dagster_layer.names import RESERVED_JOB_PREFIXES, dagster_name
 from neurocore_dagster.dagster_layer.ops import (
-    CONTEXT_OUTPUT,
-    SUSPENDED_OUTPUT,
-    UPSTREAM_INPUT,
     RenderedOp,
     passes_context_on,
     render_op,
@@ -39,9 +35,16 @@ from neurocore_dagster.dagster_layer.translator import (
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
+from neurocore_dagster.llm.choice import LLMPlan, plan_llms, skill_values
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.model import ExecutionPlan, Route
-from neurocore_dagster.skills.config import ConfigLayer, merge_layers, schema_issues
+from neurocore_dagster.skills.config import (
+    ConfigLayer,
+    MergedConfig,
+    merge_layers,
+    schema_issues,
+)
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import Project, load_project
 from neurocore_dagster.skills.registry import SkillRegistry
@@ -82,10 +85,11 @@ def job_for_project(
 ) -> dg.JobDefinition:
     translator = validate_translator(translator or BlueprintTranslator())
     plan = compile_plan(blueprint, registry)
-    resources = _component_resources(
+    resources, llm_plan = _component_resources(
         blueprint, registry, project, translator, dict(config_overrides or {})
     )
     job_name = translator.get_job_name(plan)
+    _check_job_name(blueprint, job_name)
     specs = {op.key: translator.get_op_spec(plan, op) for op in plan.ops}
     _check_unique_names(blueprint, {k: s.name for k, s in specs.items()}, "op")
     rendered = {}
@@ -102,7 +106,7 @@ def job_for_project(
     resource_defs: dict[str, Any] = {key: definition for key, definition in resources.values()}
     resource_defs[RUN_RESOURCE_KEY] = run_inputs_resource(blueprint)
     if llm_components(blueprint, registry):
-        resource_defs[LLM_RESOURCE_KEY] = llm_resource(project.config.llm)
+        resource_defs[LLM_RESOURCE_KEY] = llm_resource(llm_plan, project.config.llm, keys)
     resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
@@ -117,14 +121,36 @@ def job_for_project(
     )
 
 
+def _check_job_name(blueprint: Blueprint, job_name: str) -> None:
+    """Refuse a job name Dagster keeps for itself or a broken file's placeholder would take."""
+    reserved = next((p for p in RESERVED_JOB_PREFIXES if job_name.startswith(p)), None)
+    if reserved is None:
+        return
+    raise BlueprintError(
+        [
+            blueprint.source.locate(
+                issue(
+                    "job.reserved_name",
+                    f"blueprint {blueprint.name!r} becomes Dagster job {job_name!r}; job names "
+                    f"starting with {reserved!r} are reserved",
+                    ("name",),
+                    input=blueprint.name,
+                    expected=f"a name whose job name does not start with "
+                    f"{' or '.join(map(repr, RESERVED_JOB_PREFIXES))}",
+                )
+            )
+        ]
+    )
+
+
 def _component_resources(
     blueprint: Blueprint,
     registry: SkillRegistry,
     project: Project,
     translator: BlueprintTranslator,
     overrides: dict[str, Mapping[str, Any]],
-) -> dict[str, tuple[str, Any]]:
-    """A resource per component; every config problem is reported before any is built."""
+) -> tuple[dict[str, tuple[str, Any]], LLMPlan]:
+    """A resource per component, and their LLMs; every config problem is reported first."""
     problems: list[BlueprintIssue] = []
     names = {c.name for c in blueprint.components}
     for name in sorted(set(overrides) - names):
@@ -141,14 +167,13 @@ def _component_resources(
         )
     override_source = SourceMap(file="<config_overrides>")
     merged_values: dict[str, dict[str, Any]] = {}
+    written: dict[str, MergedConfig] = {}
     keys: dict[str, str] = {}
     for index, component in enumerate(blueprint.components):
         meta = registry.meta(component.type)
         merged = merge_layers(
             [
-                ConfigLayer(
-                    project.skill_config(component.type), project.source, ("skills", component.type)
-                ),
+                *project.skill_config_layers(component.type),
                 ConfigLayer(
                     dict(component.config), blueprint.source, ("components", index, "config")
                 ),
@@ -157,6 +182,9 @@ def _component_resources(
                 ),
             ]
         )
+        written[component.name] = merged
+        if meta.requires_llm:
+            merged = skill_values(merged, meta.config_schema or {})
         problems.extend(schema_issues(merged, meta.config_schema, meta.name))
         merged_values[component.name] = merged.values
         keys[component.name] = translator.get_resource_key(component.name)
@@ -173,13 +201,15 @@ def _component_resources(
                 )
             )
     _check_unique_names(blueprint, keys, "resource", problems)
-    problems.extend(llm_issues(blueprint, registry, project))
+    llm_plan, found = plan_llms(blueprint, registry, project, written)
+    problems.extend(found)
     if problems:
         raise BlueprintError(problems)
-    return {
+    resources = {
         name: (key, component_resource(blueprint, name, registry, merged_values[name], key))
         for name, key in keys.items()
     }
+    return resources, llm_plan
 
 
 def _check_unique_names(

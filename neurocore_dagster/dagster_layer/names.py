@@ -8,6 +8,13 @@ import re
 # exposes the list privately; reading it keeps us in step with the installed version.
 from dagster._core.definitions.utils import DISALLOWED_NAMES
 
+BROKEN_PREFIX = "broken__"
+"""Placeholder jobs of broken blueprint files are ``broken__<file stem>``; no blueprint's
+job may take a name starting with it."""
+
+RESERVED_JOB_PREFIXES = ("__", BROKEN_PREFIX)
+"""Job names Dagster keeps for itself (``__ASSET_JOB``) or placeholders use."""
+
 _INVALID = re.compile(r"[^A-Za-z0-9_]")
 
 

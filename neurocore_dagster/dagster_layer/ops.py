@@ -22,6 +22,7 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY, RunInputs
+from neurocore_dagster.dagster_layer.stored_outputs import stored_lineage
 from neurocore_dagster.dagster_layer.translator import (
     DECIDED_IN_TAG,
     STATUS_TAG,
@@ -29,6 +30,7 @@ from neurocore_dagster.dagster_layer.translator import (
     OpSpec,
 )
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
 from neurocore_dagster.llm.provider import usage_scope
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
 from neurocore_dagster.runtime.clock import FlowClock
@@ -36,11 +38,6 @@ from neurocore_dagster.runtime.ops import OpOutcome, execute_op
 from neurocore_dagster.runtime.report import Report
 from neurocore_dagster.runtime.runner import RetryNeeded, RunParams
 
-CONTEXT_OUTPUT = "flow_context"
-SUSPENDED_OUTPUT = "suspended_context"
-CONTEXT_OUTPUTS = frozenset({CONTEXT_OUTPUT, SUSPENDED_OUTPUT})
-"""The outputs that hold an op's lineage: ``final_context`` and reports read either."""
-UPSTREAM_INPUT = "upstream"
 _PREVIEW_CHARS = 120
 
 
@@ -109,6 +106,13 @@ def _compute_fn(
         )
         params = RunParams(plan.settings, clock, context.retry_number, run_inputs.loop)
         resume = _resume_data(context, op, run_inputs)
+        suspended = (
+            stored_lineage(
+                context.instance, context.dagster_run.parent_run_id, context.op_handle.name
+            )
+            if resume is not None and op.kind == "loop"
+            else None
+        )
         try:
             with usage_scope() as usage:
                 outcome = execute_op(
@@ -120,6 +124,7 @@ def _compute_fn(
                     params,
                     resume,
                     on_report=lambda report: emit(context, report),
+                    suspended=suspended,
                 )
         except RetryNeeded as retry:
             unit = next(u for u in op.units if u.retry is not None)
@@ -133,7 +138,7 @@ def _compute_fn(
                 max_retries=unit.retry.max_retries, seconds_to_wait=retry.delay_seconds
             ) from retry.error
         if outcome.suspended:
-            _mark_suspended(context, outcome, context.op_handle.name)
+            _mark_suspended(context, op, outcome, context.op_handle.name)
         metadata = output_metadata(op, outcome)
         if usage.calls:
             metadata.update(
@@ -189,13 +194,13 @@ def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, A
     return decision
 
 
-def _mark_suspended(context: Any, outcome: OpOutcome, op_name: str) -> None:
+def _mark_suspended(context: Any, op: PlanOp, outcome: OpOutcome, op_name: str) -> None:
     meta = outcome.context.metadata
     context.instance.add_run_tags(
         context.run_id,
         {
             STATUS_TAG: "suspended",
-            SUSPENDED_OP_TAG: outcome.own.op,
+            SUSPENDED_OP_TAG: op.key,
             "neurocore/suspension_reason": (meta.suspension_reason or "")[:200],
         },
     )

@@ -152,7 +152,7 @@ def component_resource(
         config = dict(init_context.resource_config or {})
         instance = cls(component_name)
         if meta.requires_llm:
-            instance.llm = init_context.resources.llm
+            instance.llm = init_context.resources.llm.for_component(resource_key)
         try:
             instance.init(config)
         except Exception as error:

@@ -16,7 +16,7 @@ from flowengine import FlowContext
 
 from neurocore_dagster.dagster_layer.io_manager import DeltaCache, load_lineage
 from neurocore_dagster.dagster_layer.job import PLAN_METADATA
-from neurocore_dagster.dagster_layer.ops import CONTEXT_OUTPUTS
+from neurocore_dagster.dagster_layer.stored_outputs import collect_steps, root_of, scan_events
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runtime import delta as deltas
 
@@ -29,7 +29,7 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
     """
     if isinstance(result_or_run, dg.ExecuteInProcessResult):
         ops_meta = result_or_run.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
-        outputs, skipped, suspended = _scan_events(
+        outputs, skipped, suspended = scan_events(
             result_or_run.run_id, result_or_run.all_events, None
         )
         return _assemble(ops_meta, outputs, skipped, suspended)
@@ -44,7 +44,7 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
             "final_context takes an ExecuteInProcessResult, a DagsterRun or a run "
             f"id, not {type(result_or_run).__name__}"
         )
-    outputs, skipped, suspended = _collect_steps(instance, result_or_run, None)
+    outputs, skipped, suspended = collect_steps(instance, result_or_run, None)
     return _assemble(plan_ops(instance, result_or_run), outputs, skipped, suspended)
 
 
@@ -56,7 +56,7 @@ def _assemble(
 ) -> FlowContext:
     cache: DeltaCache = {}  # one read per delta, not one per lineage that holds it
     lineages = [
-        load_lineage(Path(path), _root_of(Path(path), run_id), cache)
+        load_lineage(Path(path), root_of(Path(path), run_id), cache)
         for run_id, path in outputs.values()
     ]
     unreached = (
@@ -77,68 +77,3 @@ def plan_ops(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, dict
     if value is None:
         raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
     return value.value["ops"]
-
-
-def _root_of(refs_path: Path, run_id: str) -> Path:
-    """The IO manager's base folder: the parent of the ``<run_id>`` folder."""
-    for parent in refs_path.parents:
-        if parent.name == run_id:
-            return parent.parent
-    raise ExecutionError(f"unexpected output location {refs_path}")
-
-
-def _scan_events(
-    run_id: str, events: Any, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
-    """Stored context outputs and Dagster-skipped steps among a run's events."""
-    outputs: dict[str, tuple[str, str]] = {}
-    skipped: set[str] = set()
-    suspended = False
-    for event in events:
-        if event is None or event.step_key is None:
-            continue
-        if wanted is not None and event.step_key not in wanted:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_SKIPPED:
-            skipped.add(event.step_key)
-        elif event.event_type == dg.DagsterEventType.STEP_OUTPUT:
-            data = event.event_specific_data
-            if data.step_output_handle.output_name in CONTEXT_OUTPUTS:
-                flag = data.metadata.get("suspended")
-                suspended = suspended or bool(flag is not None and flag.value)
-        elif event.event_type == dg.DagsterEventType.HANDLED_OUTPUT:
-            data = event.event_specific_data
-            if data.output_name in CONTEXT_OUTPUTS:
-                outputs[event.step_key] = (run_id, data.metadata["refs_path"].value)
-    return outputs, skipped, suspended
-
-
-def _collect_steps(
-    instance: dg.DagsterInstance, run: dg.DagsterRun, wanted: set[str] | None
-) -> tuple[dict[str, tuple[str, str]], set[str], bool]:
-    """Per step key: where its context output is stored, or that Dagster skipped it.
-
-    A re-executed run inherits, from its parent, the steps it did not run again.
-    """
-    records = instance.get_records_for_run(
-        run.run_id,
-        of_type={
-            dg.DagsterEventType.HANDLED_OUTPUT,
-            dg.DagsterEventType.STEP_SKIPPED,
-            dg.DagsterEventType.STEP_OUTPUT,
-        },
-    ).records
-    outputs, skipped, suspended = _scan_events(
-        run.run_id, (r.event_log_entry.dagster_event for r in records), wanted
-    )
-    if run.parent_run_id and run.step_keys_to_execute is not None:
-        parent = instance.get_run_by_id(run.parent_run_id)
-        if parent is not None:
-            rerun = set(run.step_keys_to_execute)
-            inherited = None if wanted is None else wanted - rerun
-            parent_outputs, parent_skipped, _ = _collect_steps(instance, parent, inherited)
-            for key, value in parent_outputs.items():
-                if key not in rerun:
-                    outputs.setdefault(key, value)
-            skipped |= {k for k in parent_skipped if k not in rerun}
-    return outputs, skipped, suspended

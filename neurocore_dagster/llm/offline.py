@@ -6,37 +6,20 @@ result is reproducible; token counts are word counts.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
-from neurocore_dagster.llm.provider import LLMResponse, as_messages
+from neurocore_dagster.llm.provider import ChatProvider, ChatRequest, LLMResponse, TokenCount
 
 
-class OfflineProvider:
-    def __init__(self, model: str = "offline-echo") -> None:
-        self._model = model
+class OfflineProvider(ChatProvider):
+    def __init__(self, model: str = "offline-echo", **settings: Any) -> None:
+        super().__init__("offline", model, **settings)
 
-    @property
-    def provider_name(self) -> str:
-        return "offline"
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    async def complete(
-        self,
-        messages: Sequence[Any],
-        *,
-        max_tokens: int = 1024,
-        temperature: float = 1.0,
-        system: str | None = None,
-        **kwargs: Any,
-    ) -> LLMResponse:
-        chat = as_messages(messages, system)
+    async def _complete(self, request: ChatRequest) -> LLMResponse:
+        chat = request.with_system_first()
         prompt = next((m["content"] for m in reversed(chat) if m["role"] == "user"), "")
-        words = prompt.split()
-        answer = " ".join(words[: max(1, min(max_tokens, 40))])
+        answer = " ".join(prompt.split()[: max(1, min(request.max_tokens, 40))])
         content = f"[{self._model}] {answer}"
         return LLMResponse(
             content=content,
@@ -45,10 +28,8 @@ class OfflineProvider:
             output_tokens=len(content.split()),
         )
 
-    async def stream(self, messages: Sequence[Any], **kwargs: Any) -> AsyncIterator[str]:
-        response = await self.complete(messages, **kwargs)
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[str | TokenCount]:
+        response = await self._complete(request)
         for word in response.content.split(" "):
             yield word + " "
-
-    def __repr__(self) -> str:
-        return f"OfflineProvider(model={self._model!r})"
+        yield TokenCount(response.input_tokens, response.output_tokens)

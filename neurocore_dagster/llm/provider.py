@@ -1,28 +1,34 @@
 """The provider interface NeuroCore skills call, and per-op usage accounting.
 
 ``await skill.llm.complete(messages, max_tokens=..., temperature=..., system=...)``
-returns an :class:`LLMResponse` with the text and token counts, as NeuroCore's
-providers do. Messages may be :class:`LLMMessage` objects, NeuroCore's own, or
-``{"role": ..., "content": ...}`` dicts. Every call is recorded in the usage log
-of the op that made it, so token use shows in the op's metadata.
+returns an :class:`LLMResponse` (``content``, ``model``, ``input_tokens``,
+``output_tokens``) and ``skill.llm.stream(...)`` yields text pieces, as
+NeuroCore's providers do. Messages may be :class:`LLMMessage` objects,
+NeuroCore's own, ``{"role": ..., "content": ...}`` dicts or plain strings (user
+turns). Every call, streamed or not, is added to the usage log of the op that
+made it, so token use shows in the op's metadata.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import contextvars
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+DEFAULT_MAX_TOKENS = 8192
+DEFAULT_TEMPERATURE = 1.0
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class LLMMessage:
     role: str
     content: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LLMResponse:
     content: str
     model: str
@@ -42,8 +48,8 @@ class LLMProvider(Protocol):
         self,
         messages: Sequence[Any],
         *,
-        max_tokens: int = 1024,
-        temperature: float = 1.0,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float = DEFAULT_TEMPERATURE,
         system: str | None = None,
         **kwargs: Any,
     ) -> LLMResponse: ...
@@ -52,8 +58,8 @@ class LLMProvider(Protocol):
         self,
         messages: Sequence[Any],
         *,
-        max_tokens: int = 1024,
-        temperature: float = 1.0,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float = DEFAULT_TEMPERATURE,
         system: str | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[str]: ...
@@ -109,29 +115,155 @@ def usage_scope() -> Iterator[LLMUsage]:
         _CURRENT.reset(token)
 
 
-class MeteredProvider:
-    """Wraps a provider so each call is added to the current op's usage log."""
+def record_usage(response: LLMResponse) -> None:
+    """Add one call to the usage log of the op running it (none outside an op)."""
+    usage = _CURRENT.get()
+    if usage is not None:
+        usage.record(response)
 
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One call as the provider received it: messages as dicts, settings resolved."""
+
+    messages: list[dict[str, str]]
+    system: str | None
+    max_tokens: int
+    temperature: float
+
+    def with_system_first(self) -> list[dict[str, str]]:
+        """The chat-completions shape: the system prompt as the first message."""
+        head = [{"role": "system", "content": self.system}] if self.system else []
+        return head + self.messages
+
+    def system_and_turns(self) -> tuple[str | None, list[dict[str, str]]]:
+        """The Messages/Gemini shape: one system text (prompt and system messages), the rest."""
+        parts = [self.system] if self.system else []
+        parts += [m["content"] for m in self.messages if m["role"] == "system"]
+        turns = [m for m in self.messages if m["role"] != "system"]
+        return ("\n\n".join(parts) if parts else None), turns
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """What a streamed answer cost, as the server reported it (0 when it did not)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ChatProvider(abc.ABC):
+    """A provider of this package: one shape of call, usage recorded for every call.
+
+    Subclasses implement :meth:`_complete` and :meth:`_stream` for one API.
+    ``max_tokens`` and ``temperature`` given here (``llm.max_tokens``,
+    ``llm.temperature``) apply to calls that pass none; extra keyword arguments
+    of a call are accepted and not sent, as NeuroCore's providers do.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        model: str,
+        *,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float = DEFAULT_TEMPERATURE,
+    ) -> None:
+        self._name = name
+        self._model = model
+        self._max_tokens = max_tokens
+        self._temperature = temperature
 
     @property
     def provider_name(self) -> str:
-        return str(self._inner.provider_name)
+        return self._name
 
     @property
     def model(self) -> str:
-        return str(self._inner.model)
+        return self._model
 
-    async def complete(self, messages: Sequence[Any], **kwargs: Any) -> LLMResponse:
-        response = await self._inner.complete(messages, **kwargs)
-        usage = _CURRENT.get()
-        if usage is not None:
-            usage.record(response)
+    def _request(
+        self,
+        messages: Sequence[Any],
+        max_tokens: int | None,
+        temperature: float | None,
+        system: str | None,
+    ) -> ChatRequest:
+        return ChatRequest(
+            messages=as_messages(messages),
+            system=system,
+            max_tokens=self._max_tokens if max_tokens is None else max_tokens,
+            temperature=self._temperature if temperature is None else temperature,
+        )
+
+    async def complete(
+        self,
+        messages: Sequence[Any],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        system: str | None = None,
+        **kwargs: Any,
+    ) -> LLMResponse:
+        response = await self._complete(self._request(messages, max_tokens, temperature, system))
+        record_usage(response)
         return response
 
-    def stream(self, messages: Sequence[Any], **kwargs: Any) -> AsyncIterator[str]:
-        return self._inner.stream(messages, **kwargs)
+    async def stream(
+        self,
+        messages: Sequence[Any],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        system: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[str]:
+        request = self._request(messages, max_tokens, temperature, system)
+        pieces: list[str] = []
+        count = TokenCount()
+        try:
+            async for item in self._stream(request):
+                if isinstance(item, TokenCount):
+                    count = item
+                elif item:
+                    pieces.append(item)
+                    yield item
+        finally:  # a stream the skill stops reading early was still a call
+            record_usage(
+                LLMResponse("".join(pieces), self._model, count.input_tokens, count.output_tokens)
+            )
+
+    @abc.abstractmethod
+    async def _complete(self, request: ChatRequest) -> LLMResponse: ...
+
+    @abc.abstractmethod
+    def _stream(self, request: ChatRequest) -> AsyncIterator[str | TokenCount]:
+        """Text pieces as they arrive, then (optionally) the reported token count."""
 
     def __repr__(self) -> str:
-        return f"MeteredProvider({self._inner!r})"
+        return f"{type(self).__name__}(provider={self._name!r}, model={self._model!r})"
+
+
+class SDKProvider(ChatProvider):
+    """A provider that talks through an SDK's async client, one client per call.
+
+    An SDK's async client holds connections bound to the event loop that opened
+    them, and a run calls providers from several loops (one per step thread,
+    each ended when its step ends); a client opened and closed within the call
+    never outlives its loop.
+    """
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Any]:
+        """A new SDK client, closed when the call is done."""
+        client = self._new_client()
+        try:
+            yield client
+        finally:
+            await self._close(client)
+
+    @abc.abstractmethod
+    def _new_client(self) -> Any: ...
+
+    async def _close(self, client: Any) -> None:
+        await client.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import inspect
 import logging
 
+from neurocore_dagster.blueprint.checks import step_op_keys
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
 from neurocore_dagster.plan.graph import GraphShape, analyse
@@ -126,7 +127,7 @@ def _unique_keys(names: list[str], reserved: set[str] | None = None) -> list[str
 def _step_units(blueprint: Blueprint, registry: SkillRegistry) -> tuple[Unit, ...]:
     """One unit per step, keyed by component name (``name_2`` for a repeat)."""
     steps = blueprint.flow.steps or []
-    keys = _unique_keys([s.component for s in steps])
+    keys = step_op_keys([s.component for s in steps])
     return tuple(
         _unit(
             blueprint,

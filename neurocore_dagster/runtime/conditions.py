@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Literal
 
 from flowengine import FlowContext
 from flowengine.errors import ConditionEvaluationError
-from flowengine.eval.evaluator import ConditionEvaluator
 
 from neurocore_dagster.plan.model import Route
+from neurocore_dagster.runtime.expressions import evaluate
 from neurocore_dagster.runtime.report import Report
-
-_PER_THREAD = threading.local()
-
-
-def _evaluator() -> ConditionEvaluator:
-    """This thread's evaluator: its validator keeps per-call state (``errors``), so
-    one shared by parallel steps could pass a condition another thread refused."""
-    evaluator = getattr(_PER_THREAD, "evaluator", None)
-    if evaluator is None:
-        evaluator = _PER_THREAD.evaluator = ConditionEvaluator()
-    return evaluator
-
 
 Decision = Literal["run", "skip"]
 
@@ -40,7 +27,7 @@ def step_decision(
     if not condition:
         return "run"
     try:
-        holds = _evaluator().evaluate(condition, context)
+        holds = evaluate(condition, context)
     except ConditionEvaluationError as exc:
         context.metadata.add_condition_error(component, exc, condition)
         if policy == "fail":
@@ -94,7 +81,7 @@ def _edge_condition_ok(
     if not route.condition:
         return True
     try:
-        return _evaluator().evaluate(route.condition, context)
+        return evaluate(route.condition, context)
     except ConditionEvaluationError as exc:
         if policy == "fail":
             raise

@@ -12,11 +12,15 @@ scalar key written by two parallel branches the write flowengine makes last.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flowengine import FlowContext
+
+from neurocore_dagster.runtime.access import AccessLog
 
 ChangeKind = Literal["set", "delete", "extend", "merge"]
 
@@ -60,31 +64,47 @@ class Delta:
     location: tuple[str, str, str] | None = field(default=None, compare=False)
     """Where the delta is stored (run id, step key, file); set by the IO manager on load."""
 
-    def scalar_keys(self) -> set[str]:
+    def overwritten_keys(self) -> set[str]:
+        """Keys whose value this op stored whole (or deleted), discarding what was there."""
         return {k for k, c in self.data.items() if c.kind in ("set", "delete")}
 
 
-def diff_data(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Change]:
-    """The changes that turn ``before`` into ``after`` (``before`` must be a snapshot)."""
+def diff_data(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    replaced: AbstractSet[str] = frozenset(),
+) -> dict[str, Change]:
+    """The changes that turn ``before`` into ``after`` (``before`` must be a snapshot).
+
+    Keys in ``replaced`` were written without being read first: they are stored
+    whole (``set``, or ``delete`` when gone), even when equal to what was there,
+    because in flowengine's shared context that write is the one that counts.
+    """
     changes: dict[str, Change] = {}
     for key, value in after.items():
-        if key not in before:
+        if key in replaced:
+            changes[key] = Change("set", value)
+        elif key not in before:
             changes[key] = _created(value)
-            continue
-        change = _diff_value(before[key], value)
-        if change is not None:
-            changes[key] = change
+        else:
+            change = _diff_value(before[key], value)
+            if change is not None:
+                changes[key] = change
     for key in before:
         if key not in after:
+            changes[key] = Change("delete")
+    for key in replaced:
+        if key not in after and key not in before:
             changes[key] = Change("delete")
     return changes
 
 
 def _created(value: Any) -> Change:
-    """A new list is an append to an absent list, a new dict a merge into an absent dict.
+    """A list or dict created after reading that the key was absent extends or merges.
 
-    So two parallel branches that each start the same list or dict combine
-    their items or keys, as they would have in flowengine's shared context.
+    So two parallel branches that each start the same list or dict after finding
+    it missing combine their items or keys, as they would have in flowengine's
+    shared context. (Written without that read, it is a replacement instead.)
     """
     if type(value) is list:
         return Change("extend", tuple(value))
@@ -134,9 +154,22 @@ def apply_data(data: dict[str, Any], changes: Mapping[str, Change]) -> None:
 
 
 def ordered(deltas: Iterable[Delta]) -> list[Delta]:
-    """Unique deltas (by op) in flowengine's order."""
+    """Unique deltas (by op) in flowengine's order.
+
+    Two deltas of one op (a loop region that suspended, then resumed: ``op`` and
+    ``op/resumed``) share its order; the name puts the earlier part first.
+    """
     unique = {d.op: d for d in deltas}
-    return sorted(unique.values(), key=lambda d: d.order)
+    return sorted(unique.values(), key=lambda d: (d.order, d.op))
+
+
+RESUMED_SUFFIX = "/resumed"
+
+
+def without_suspension(delta: Delta) -> Delta:
+    """``delta`` as the first part of an op that went on after its suspension was decided."""
+    meta = dataclasses.replace(delta.meta, suspended_at=None, suspension_reason=None)
+    return dataclasses.replace(delta, meta=meta, location=None)
 
 
 INITIAL_OP = "__initial__"
@@ -190,7 +223,8 @@ class Snapshot:
             max_reached=meta.max_iterations_reached,
         )
 
-    def delta(self, op: str, order: int, after: FlowContext) -> Delta:
+    def delta(self, op: str, order: int, after: FlowContext, log: AccessLog | None) -> Delta:
+        """What the op changed; ``log`` says which keys it replaced (None: compare values)."""
         meta = after.metadata
         appended = {
             name: tuple(getattr(meta, name)[self.meta_lengths[name] :]) for name in _META_LISTS
@@ -198,7 +232,9 @@ class Snapshot:
         return Delta(
             op=op,
             order=order,
-            data=diff_data(self.data, after.data.to_dict()),
+            data=diff_data(
+                self.data, after.data.to_dict(), log.replaced if log is not None else frozenset()
+            ),
             meta=MetaDelta(
                 appended={k: v for k, v in appended.items() if v},
                 node_visit_counts=(
@@ -219,10 +255,14 @@ class Snapshot:
         )
 
 
-def scalar_conflicts(
+def overwrite_conflicts(
     deltas: Sequence[Delta], ancestors: Mapping[str, frozenset[str]]
 ) -> list[tuple[str, str, str]]:
-    """(key, earlier op, later op) for each scalar key two parallel ops both wrote."""
+    """(key, earlier op, later op) where a later op overwrites what a parallel op wrote.
+
+    Both wrote the key, and the later one (in flowengine's order) stored it whole,
+    so the earlier parallel write is lost, as it would be in flowengine.
+    """
     found = []
     written = [d for d in deltas if d.op != INITIAL_OP]
     for i, first in enumerate(written):
@@ -231,7 +271,7 @@ def scalar_conflicts(
                 first.op, frozenset()
             ):
                 continue
-            for key in sorted(first.scalar_keys() & second.scalar_keys()):
+            for key in sorted(second.overwritten_keys() & first.data.keys()):
                 found.append((key, first.op, second.op))
     return found
 

@@ -13,6 +13,8 @@ from typing import Any
 from flowengine import BaseComponent, FlowContext
 from flowengine.errors import FlowTimeoutError
 
+from neurocore_dagster.runtime.access import AccessLog, access_log, record_access, unrecorded
+
 
 def run_in_process(
     component: BaseComponent, context: FlowContext, remaining: float | None
@@ -20,6 +22,9 @@ def run_in_process(
     component.setup(context)
     try:
         cls = type(component)
+        log = access_log(context)
+        with unrecorded(context):
+            sent = context.to_dict()
         with ProcessPoolExecutor(max_workers=1) as pool:
             future = pool.submit(
                 _process_in_child,
@@ -27,10 +32,10 @@ def run_in_process(
                 cls.__qualname__,
                 component.name,
                 dict(component.config),
-                context.to_dict(),
+                sent,
             )
             try:
-                data, port = future.result(timeout=remaining)
+                returned, port, child_log = future.result(timeout=remaining)
             except FuturesTimeout:
                 for process in list(getattr(pool, "_processes", {}).values()):
                     # ProcessPoolExecutor has no public way to kill a hung worker.
@@ -45,18 +50,22 @@ def run_in_process(
     finally:
         component.teardown(context)
         context.metadata.deadline = None
-    if data is None:
+    if returned is None:
         return None  # type: ignore[return-value]  # the runner names the skill that returned it
-    result = FlowContext.from_dict(data)
+    result = FlowContext.from_dict(returned)
     if port is not None:
         result.set_port(port)
+    if log is not None:
+        log.merge(child_log)
+        record_access(result, log)
     return result
 
 
 def _process_in_child(
     module: str, qualname: str, name: str, config: dict[str, Any], data: dict[str, Any]
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The context ``process`` returns, and its port (``to_dict`` leaves the port out)."""
+) -> tuple[dict[str, Any] | None, str | None, AccessLog]:
+    """Run ``process`` on a copy of the context; return it (None when ``process`` returned
+    no context), its port (``to_dict`` leaves the port out) and what the skill accessed."""
     from neurocore_dagster.runtime.runner import resolve
 
     target: Any = importlib.import_module(module)
@@ -64,7 +73,12 @@ def _process_in_child(
         target = getattr(target, part)
     component = target(name)
     component.init(config)
-    result = resolve(component.process(FlowContext.from_dict(data)))
+    context = FlowContext.from_dict(data)
+    log = record_access(context)
+    result = resolve(component.process(context))
     if not isinstance(result, FlowContext):
-        return None, None
-    return result.to_dict(), result.get_active_port()
+        return None, None, log
+    with unrecorded(result):
+        returned = result.to_dict()
+    port = result.get_active_port()
+    return returned, port, (log if access_log(result) is log else AccessLog(read_all=True))

@@ -30,7 +30,9 @@ def run_region(
     context: FlowContext,
     params: RunParams,
     reports: list[Report],
+    start: str | None = None,
 ) -> FlowContext:
+    """Run the region from its seed, or from ``start`` (the node a resumed run suspended at)."""
     settings = params.settings
     outgoing: dict[str, list[Route]] = {}
     for index, edge in enumerate(region.edges):
@@ -40,7 +42,7 @@ def run_region(
     back_targets = {target for _, target in region.back_edges}
     visits = dict(context.metadata.node_visit_counts)
     iteration = context.metadata.iteration_count
-    queue = deque(region.seed)
+    queue = deque([start] if start is not None else region.seed)
     exhausted: set[str] = set()
     while queue:
         node = queue.popleft()

@@ -13,15 +13,19 @@ from typing import Any
 
 from flowengine import BaseComponent, FlowContext
 
+from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
+from neurocore_dagster.runtime.access import access_log, record_access, stop_recording
 from neurocore_dagster.runtime.conditions import active_routes, step_decision
 from neurocore_dagster.runtime.delta import (
+    RESUMED_SUFFIX,
     Delta,
     Snapshot,
     build_context,
     initial_delta,
     ordered,
-    scalar_conflicts,
+    overwrite_conflicts,
+    without_suspension,
 )
 from neurocore_dagster.runtime.loop import run_region
 from neurocore_dagster.runtime.report import Report, ReportLog
@@ -52,18 +56,25 @@ def execute_op(
     params: RunParams,
     resume_data: Mapping[str, Any] | None = None,
     on_report: Callable[[Report], None] | None = None,
+    suspended: Lineage | None = None,
 ) -> OpOutcome:
     """Run ``op`` given the lineages on its active incoming routes.
 
     ``resume_data`` (a decision for the op a run was suspended at) is set as the
     context key ``resume_data`` before the op runs, as flowengine's resume does.
+    ``suspended`` is this op's own lineage from the run it resumes, when the op is
+    a loop region that suspended inside: the region then goes on from the
+    suspended node with the visits it had made, as flowengine's cyclic executor
+    resumes, instead of running its earlier nodes again.
     """
+    if suspended is not None and op.kind == "loop":
+        return _resume_region(plan, op, suspended, components, params, resume_data, on_report)
     reports: list[Report] = ReportLog(on_report)
     if op.inputs:
         ancestry = ordered(d for lineage in inputs for d in lineage)
     else:
         ancestry = [initial_delta(initial_data)]
-    for key, first, second in scalar_conflicts(ancestry, plan.ancestors):
+    for key, first, second in overwrite_conflicts(ancestry, plan.ancestors):
         reports.append(
             Report(
                 "warning",
@@ -76,10 +87,13 @@ def execute_op(
         )
     context = build_context(ancestry)
     before = Snapshot.of(context)
+    record_access(context)
     if resume_data is not None:
         context.set("resume_data", dict(resume_data))
     context, routes = _run_kind(plan, op, context, components, params, reports)
-    own = before.delta(op.key, op.order, context)
+    log = access_log(context)
+    stop_recording(context)
+    own = before.delta(op.key, op.order, context, log)
     return OpOutcome(
         lineage=(*ancestry, own),
         own=own,
@@ -87,6 +101,66 @@ def execute_op(
         reports=tuple(reports),
         context=context,
     )
+
+
+def _resume_region(
+    plan: ExecutionPlan,
+    op: PlanOp,
+    suspended: Lineage,
+    components: Mapping[str, BaseComponent],
+    params: RunParams,
+    resume_data: Mapping[str, Any] | None,
+    on_report: Callable[[Report], None] | None,
+) -> OpOutcome:
+    """Go on with a loop region from the node it suspended at.
+
+    The op's lineage becomes its inputs, the parts it ran before (the last one's
+    suspension removed) and the part it runs now, named after the last with
+    :data:`RESUMED_SUFFIX` added, so the parts sort in the order they ran.
+    """
+    reports: list[Report] = ReportLog(on_report)
+    lineage = ordered(suspended)
+    parts = [d for d in lineage if d.op == op.key or d.op.startswith(op.key + RESUMED_SUFFIX)]
+    ancestry = [d for d in lineage if d not in parts]
+    if not parts or parts[-1].meta.suspended_at is None:
+        raise ExecutionError(f"op {op.key!r} did not suspend in the run it resumes")
+    start = _suspended_node(op, parts[-1].meta.suspended_at)
+    done = [*parts[:-1], without_suspension(parts[-1])]
+    context = build_context([*ancestry, *done])
+    before = Snapshot.of(context)
+    record_access(context)
+    if resume_data is not None:
+        context.set("resume_data", dict(resume_data))
+    assert op.region is not None
+    units = {u.key: u for u in op.units}
+    context = run_region(op.region, units, components, context, params, reports, start=start)
+    log = access_log(context)
+    stop_recording(context)
+    own = before.delta(done[-1].op + RESUMED_SUFFIX, op.order, context, log)
+    return OpOutcome(
+        lineage=(*ancestry, *done, own),
+        own=own,
+        routes=(),
+        reports=tuple(reports),
+        context=context,
+    )
+
+
+def _suspended_node(op: PlanOp, suspended_at: str) -> str:
+    """The region node a suspension names: a node id, or the component of exactly one node.
+
+    (The built-in gate suspends with its component's name, as flowengine's does.)
+    """
+    if any(u.key == suspended_at for u in op.units):
+        return suspended_at
+    users = [u.key for u in op.units if u.component == suspended_at]
+    if len(users) != 1:
+        raise ExecutionError(
+            f"the run suspended at {suspended_at!r}, which names "
+            + ("no node" if not users else f"several nodes ({', '.join(users)})")
+            + f" of loop {op.key!r}; cannot tell where to resume"
+        )
+    return users[0]
 
 
 def _run_kind(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from flowengine import BaseComponent, FlowContext
+from flowengine.agent.meta import ComponentMeta, IOFieldSpec
 
 from neurocore_dagster.errors import SkillError
 
@@ -51,6 +52,10 @@ class Skill(BaseComponent):
         meta = skill_meta_of(type(self))
         super().__init__(name or meta.name)
         self.llm: Any = None
+
+    def get_meta(self) -> Any:
+        """flowengine's ``ComponentMeta`` of this skill, derived from its ``skill_meta``."""
+        return skillmeta_to_componentmeta(skill_meta_of(type(self)))
 
     def validate_config(self) -> list[str]:
         """Config is validated against ``config_schema`` before the skill is built."""
@@ -93,6 +98,25 @@ def skill_meta_of(cls: type) -> SkillMeta:
         return SkillMeta(**values)
     except TypeError as exc:
         raise SkillError(f"{_qualname(cls)}.skill_meta is not usable: {exc}") from exc
+
+
+def skillmeta_to_componentmeta(meta: SkillMeta) -> ComponentMeta:
+    """flowengine's capability manifest of a skill, as NeuroCore maps it.
+
+    ``consumes``/``provides`` become untyped inputs/outputs; tags, config schema
+    and ``requires_llm`` carry over, so flowengine's catalog and semantic checks
+    see skills as they see NeuroCore's.
+    """
+    return ComponentMeta(
+        name=meta.name,
+        description=meta.description,
+        version=meta.version,
+        inputs={key: IOFieldSpec(type="any") for key in meta.consumes},
+        outputs={key: IOFieldSpec(type="any") for key in meta.provides},
+        tags=list(meta.tags),
+        config_schema=dict(meta.config_schema),
+        requires_llm=meta.requires_llm,
+    )
 
 
 def is_skill_class(obj: Any) -> bool:

@@ -2,9 +2,14 @@
 
 Order (later wins): built-in skills, then every ``<skills folder>/*.py`` (files
 starting with ``_`` are private helpers), then installed packages' entry points
-in the ``neurocore.skills`` group. A file that fails to import, or an entry point
-that does not load to a skill class, is an error naming it: a skill never goes
-missing silently.
+in the ``neurocore.skills`` group, then in ``neurocore_ai.skills`` (the group
+some NeuroCore skill packages use). A file that fails to import, or an entry
+point that does not load to a skill class, is an error naming it: a skill never
+goes missing silently.
+
+Discovery first installs the ``neurocore`` import hook
+(:mod:`neurocore_dagster.skills.neurocore_compat`), so skill files and packages
+written for NeuroCore import without neurocore-ai installed.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
-from importlib.metadata import entry_points
+import traceback
+from importlib.metadata import EntryPoints, entry_points
 from pathlib import Path
 
 from neurocore_dagster.errors import SkillError
+from neurocore_dagster.skills import neurocore_compat
 from neurocore_dagster.skills.base import is_skill_class, skill_meta_of
 from neurocore_dagster.skills.project import Project, load_project
 from neurocore_dagster.skills.registry import SkillRegistry
 
 ENTRY_POINT_GROUP = "neurocore.skills"
+ENTRY_POINT_GROUPS = (ENTRY_POINT_GROUP, "neurocore_ai.skills")
+"""Searched in this order; a later group's skill replaces an earlier one of the same name."""
 
 
 def discover_skills(project_root: str | Path | None = None) -> SkillRegistry:
@@ -40,15 +49,25 @@ def discover_project_skills(project: Project) -> SkillRegistry:
         registry.register(
             folder_registry.get(name), replace=True, origin=folder_registry.origin(name)
         )
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        registry.register(
-            _load_entry_point(ep), replace=True, origin=f"entry point {ep.name} = {ep.value}"
-        )
+    register_entry_points(registry, entry_points())
     return registry
+
+
+def register_entry_points(registry: SkillRegistry, installed: EntryPoints) -> None:
+    """Add the skill of every entry point in :data:`ENTRY_POINT_GROUPS`, replacing same names."""
+    neurocore_compat.install()
+    for group in ENTRY_POINT_GROUPS:
+        for ep in installed.select(group=group):
+            registry.register(
+                _load_entry_point(ep, group),
+                replace=True,
+                origin=f"entry point {ep.name} = {ep.value} (group {group})",
+            )
 
 
 def skill_classes_in_file(path: Path) -> list[type]:
     """Import ``path`` as a module and return the skill classes it defines."""
+    neurocore_compat.install()
     digest = hashlib.sha1(str(path.parent.resolve()).encode()).hexdigest()[:10]
     module_name = f"neurocore_project_skills_{digest}.{path.stem}"
     module = sys.modules.get(module_name)
@@ -63,7 +82,7 @@ def skill_classes_in_file(path: Path) -> list[type]:
         except Exception as exc:
             sys.modules.pop(module_name, None)
             raise SkillError(
-                f"skill file {path} failed to import: {type(exc).__name__}: {exc}"
+                f"skill file {_where(path, exc)} failed to import: {type(exc).__name__}: {exc}"
             ) from exc
     found = [
         obj
@@ -75,19 +94,27 @@ def skill_classes_in_file(path: Path) -> list[type]:
     return sorted(found, key=lambda c: c.__qualname__)
 
 
-def _load_entry_point(ep: object) -> type:
+def _where(path: Path, exc: BaseException) -> str:
+    """``path:line`` of the skill file's line that raised (through any calls it made)."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+    return f"{path}:{lines[-1]}" if lines else str(path)
+
+
+def _load_entry_point(ep: object, group: str) -> type:
     name = getattr(ep, "name", "?")
     value = getattr(ep, "value", "?")
     try:
         loaded = ep.load()  # type: ignore[attr-defined]
     except Exception as exc:
         raise SkillError(
-            f"entry point {name} = {value} (group {ENTRY_POINT_GROUP}) failed "
+            f"entry point {name} = {value} (group {group}) failed "
             f"to load: {type(exc).__name__}: {exc}"
         ) from exc
     if not is_skill_class(loaded) and not (
         isinstance(loaded, type) and hasattr(loaded, "skill_meta")
     ):
-        raise SkillError(f"entry point {name} = {value} is {loaded!r}, not a skill class")
+        raise SkillError(
+            f"entry point {name} = {value} (group {group}) is {loaded!r}, not a skill class"
+        )
     skill_meta_of(loaded)
     return loaded

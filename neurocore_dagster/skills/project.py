@@ -1,12 +1,16 @@
-"""A project's ``neurocore.yaml``: where skills and blueprints live, and skill config.
+"""A project's ``neurocore.yaml``: where skills and blueprints live, skill and LLM config.
 
 The file is optional; without it the skills folder is ``skills/`` and the
 blueprints folder is ``blueprints/``. NeuroCore's ``logging``, ``llm`` and
-``persistence`` sections are accepted so one file serves both tools.
+``persistence`` sections are accepted so one file serves both tools. The
+project's ``.env`` and ``NEUROCORE_*`` variables apply as NeuroCore applies
+them (see :mod:`neurocore_dagster.skills.project_env`).
 """
 
 from __future__ import annotations
 
+import copy
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,9 +18,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
-from neurocore_dagster.errors import BlueprintError, issue
+from neurocore_dagster.blueprint.values import json_value_issues
+from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.skills.config import ConfigLayer
+from neurocore_dagster.skills.project_env import (
+    CONFIG_FILE,
+    EnvOverride,
+    apply_overrides,
+    env_overrides,
+    load_env_file,
+    origin_of,
+    project_root_of,
+)
 
-CONFIG_FILE = "neurocore.yaml"
 _FORBID = ConfigDict(extra="forbid")
 
 
@@ -34,15 +48,15 @@ class Paths(BaseModel):
     logs: str = "logs"
 
 
-LLM_PROVIDERS = ("offline", "mock", "openai", "openai-compatible", "ollama", "vllm", "litellm")
-
-
 class LLMSettings(BaseModel):
     """The ``llm:`` section: the provider given to skills with ``requires_llm``.
 
-    ``offline`` (alias ``mock``) is a deterministic stand-in; every other name is
-    an OpenAI-compatible chat-completions endpoint at ``base_url``. The key is
-    read from the environment variable ``api_key_env`` (or ``api_key: {env: NAME}``).
+    ``provider`` is one of NeuroCore's names (or ``offline``); which ones exist,
+    their SDKs and default endpoints are in :mod:`neurocore_dagster.llm.catalog`.
+    The key is ``api_key`` (``{env: NAME}``, or ``NEUROCORE_LLM__API_KEY``) or
+    else the variable ``api_key_env`` names. ``max_tokens`` and ``temperature``
+    apply to calls that do not pass their own; ``timeout_seconds`` and
+    ``max_retries`` are this package's (the SDKs' request timeout and retries).
     """
 
     model_config = _FORBID
@@ -51,7 +65,7 @@ class LLMSettings(BaseModel):
     base_url: str = ""
     api_key: str | dict[str, str] = ""
     api_key_env: str = ""
-    max_tokens: int = 1024
+    max_tokens: int = 8192
     temperature: float = 1.0
     timeout_seconds: float = 60.0
     max_retries: int = 2
@@ -76,6 +90,8 @@ class Project:
     root: Path
     config: ProjectFile = field(default_factory=ProjectFile)
     source: SourceMap = field(default_factory=SourceMap)
+    overrides: tuple[EnvOverride, ...] = ()
+    """The ``NEUROCORE_*`` variables that set values of ``config``."""
 
     @property
     def skills_dir(self) -> Path:
@@ -91,6 +107,37 @@ class Project:
 
     def skill_config(self, skill: str) -> dict[str, Any]:
         return dict(self.config.skills.get(skill, {}))
+
+    def skill_config_layers(self, skill: str) -> list[ConfigLayer]:
+        """``skills.<skill>`` as config layers: the file's keys, then one per variable.
+
+        A key a ``NEUROCORE_SKILLS__<SKILL>__<KEY>`` variable set is its own layer,
+        so an error about it names the variable instead of a line of the file.
+        """
+        values = self.skill_config(skill)
+        by_key = {key: origin_of(("skills", skill, key), list(self.overrides)) for key in values}
+        layers = [
+            ConfigLayer(
+                {k: v for k, v in values.items() if by_key[k] is None},
+                self.source,
+                ("skills", skill),
+            )
+        ]
+        for key, override in by_key.items():
+            if override is not None:
+                layers.append(
+                    ConfigLayer(
+                        {key: values[key]}, SourceMap(file=override.shown), ("skills", skill)
+                    )
+                )
+        return layers
+
+    def locate(self, found: BlueprintIssue) -> BlueprintIssue:
+        """``found`` placed in ``neurocore.yaml``, or at the variable that set its value."""
+        override = origin_of(found.loc, list(self.overrides))
+        if override is None:
+            return self.source.locate(found)
+        return replace(found, file=override.shown, line=None)
 
     def with_folders(
         self, *, blueprints: Path | None = None, skills: Path | None = None
@@ -114,12 +161,17 @@ class Project:
 
 
 def load_project(root: str | Path | None = None) -> Project:
-    """Read ``<root>/neurocore.yaml`` if present (``root`` defaults to the working directory)."""
-    folder = Path(root if root is not None else Path.cwd()).resolve()
+    """The project at ``root``, or (``None``) the nearest one at or above the cwd.
+
+    ``neurocore.yaml`` is optional; its ``.env`` and ``NEUROCORE_*`` variables
+    apply either way.
+    """
+    folder = project_root_of(root)
     config_file = folder / CONFIG_FILE
-    if not config_file.is_file():
-        return Project(root=folder)
-    return load_project_file(config_file)
+    if config_file.is_file():
+        return load_project_file(config_file)
+    load_env_file(folder)
+    return _project_from(folder, {}, SourceMap())
 
 
 def load_project_file(config_file: Path, *, display: str | None = None) -> Project:
@@ -145,12 +197,25 @@ def load_project_file(config_file: Path, *, display: str | None = None) -> Proje
                 )
             ]
         )
+    bad_values = json_value_issues(data)
+    if bad_values:  # skill config becomes run config, which holds JSON only
+        raise BlueprintError([document.source.locate(i) for i in bad_values])
+    load_env_file(folder)
+    return _project_from(folder, data, document.source)
+
+
+def _project_from(folder: Path, data: dict[str, Any], source: SourceMap) -> Project:
+    """Validate ``data`` with the ``NEUROCORE_*`` overrides applied; located errors."""
+    data = copy.deepcopy(data)
+    overrides = env_overrides(ProjectFile.model_fields, os.environ)
+    applied = tuple(apply_overrides(data, overrides, os.environ))
+    project = Project(root=folder, source=source, overrides=applied)
     try:
         config = ProjectFile.model_validate(data)
     except ValidationError as exc:
         from neurocore_dagster.blueprint.loader import issues_from_validation
 
         raise BlueprintError(
-            [document.source.locate(i) for i in issues_from_validation(exc, ProjectFile)]
+            [project.locate(i) for i in issues_from_validation(exc, ProjectFile)]
         ) from None
-    return Project(root=folder, config=config, source=document.source)
+    return replace(project, config=config)

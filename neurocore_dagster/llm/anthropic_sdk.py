@@ -1,0 +1,81 @@
+"""Anthropic's Messages API on the ``anthropic`` SDK.
+
+The system prompt and any system messages travel as Messages' ``system`` text.
+``base_url`` (not read by NeuroCore for this provider) points the SDK at
+another endpoint, such as a proxy or a test server. The SDK no longer takes
+``temperature``; a temperature other than the API's default (1.0) is sent in
+the request body, so models that refuse sampling settings work by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from neurocore_dagster.llm.provider import (
+    DEFAULT_TEMPERATURE,
+    ChatRequest,
+    LLMResponse,
+    SDKProvider,
+    TokenCount,
+)
+
+
+class AnthropicProvider(SDKProvider):
+    def __init__(
+        self,
+        name: str,
+        model: str,
+        *,
+        base_url: str = "",
+        api_key: str | None = None,
+        timeout_seconds: float = 60.0,
+        max_retries: int = 2,
+        **settings: Any,
+    ) -> None:
+        super().__init__(name, model, **settings)
+        self._base_url = base_url
+        self._api_key = api_key  # None: the SDK reads ANTHROPIC_API_KEY itself
+        self._timeout = timeout_seconds
+        self._max_retries = max_retries
+
+    def _new_client(self) -> Any:
+        import anthropic
+
+        options: dict[str, Any] = {"timeout": self._timeout, "max_retries": self._max_retries}
+        if self._base_url:
+            options["base_url"] = self._base_url
+        return anthropic.AsyncAnthropic(api_key=self._api_key, **options)
+
+    def _params(self, request: ChatRequest) -> dict[str, Any]:
+        system, turns = request.system_and_turns()
+        params: dict[str, Any] = {
+            "model": self._model,
+            "max_tokens": request.max_tokens,
+            "messages": turns,
+        }
+        if system:
+            params["system"] = system
+        if request.temperature != DEFAULT_TEMPERATURE:
+            params["extra_body"] = {"temperature": request.temperature}
+        return params
+
+    async def _complete(self, request: ChatRequest) -> LLMResponse:
+        async with self.session() as client:
+            answer = await client.messages.create(**self._params(request))
+        return LLMResponse(
+            content="".join(b.text for b in answer.content if b.type == "text"),
+            model=self._model,
+            input_tokens=answer.usage.input_tokens,
+            output_tokens=answer.usage.output_tokens,
+        )
+
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[str | TokenCount]:
+        async with (
+            self.session() as client,
+            client.messages.stream(**self._params(request)) as stream,
+        ):
+            async for text in stream.text_stream:
+                yield text
+            final = await stream.get_final_message()
+        yield TokenCount(final.usage.input_tokens, final.usage.output_tokens)

@@ -1,0 +1,114 @@
+"""Evaluate a condition as flowengine's ``ConditionEvaluator`` does, compiled once and bounded.
+
+The meaning is flowengine's: the same safe-AST validation, the same names in
+scope (``context``, ``True``, ``False``, ``None``, no builtins), the truth of
+the result, and the same ``ConditionEvaluationError`` texts. Two things
+differ, neither in a result:
+
+* each condition is parsed, validated and compiled once per process (an LRU
+  cache of code objects), not at every evaluation;
+* every ``*`` and ``%`` runs through a guard that first checks the size of
+  what it would build: a sequence repeated, or a ``%`` template's widths,
+  past :data:`~neurocore_dagster.blueprint.conditions.MAX_CONDITION_VALUE`
+  raises ``ConditionEvaluationError`` naming the condition (flowengine would
+  try to allocate it), which the flow's ``on_condition_error`` policy handles.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from types import CodeType
+from typing import Any
+
+from flowengine import FlowContext
+from flowengine.errors import ConditionEvaluationError
+from flowengine.eval.safe_ast import SafeASTValidator
+
+from neurocore_dagster.blueprint.conditions import MAX_CONDITION_VALUE, format_width
+
+_MUL = "__neurocore_mul"
+_MOD = "__neurocore_mod"
+_SEQUENCES = (str, bytes, list, tuple)
+
+
+class _TooLarge(Exception):
+    """A guarded operation would build a value past the bound (raised before it is built)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def evaluate(condition: str, context: FlowContext) -> bool:
+    """flowengine's ``ConditionEvaluator().evaluate(condition, context)``, bounded."""
+    code = _compiled(condition)
+    namespace = {
+        "context": context,
+        "True": True,
+        "False": False,
+        "None": None,
+        _MUL: _guarded_mul,
+        _MOD: _guarded_mod,
+    }
+    try:
+        return bool(eval(code, {"__builtins__": {}}, namespace))  # the AST was validated
+    except _TooLarge as exc:
+        raise ConditionEvaluationError(
+            f"condition would build {exc.what}; the limit is "
+            f"{MAX_CONDITION_VALUE:,} items or characters",
+            condition=condition,
+        ) from None
+    except Exception as exc:
+        raise ConditionEvaluationError(
+            f"Runtime error evaluating condition: {exc}", condition=condition
+        ) from exc
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(condition: str) -> CodeType:
+    """The guarded code of a valid condition (errors as flowengine words them; not cached)."""
+    try:
+        tree = ast.parse(condition, mode="eval")
+    except SyntaxError as exc:
+        raise ConditionEvaluationError(f"Invalid syntax: {exc}", condition=condition) from exc
+    validator = SafeASTValidator()
+    if not validator.validate(tree):
+        raise ConditionEvaluationError(f"Unsafe condition: {validator.errors}", condition=condition)
+    guarded = ast.fix_missing_locations(_Guard().visit(tree))
+    return compile(guarded, "<condition>", "eval")
+
+
+class _Guard(ast.NodeTransformer):
+    """``a * b`` becomes ``__neurocore_mul(a, b)`` and ``a % b`` ``__neurocore_mod(a, b)``;
+    operands are still evaluated left to right, once each."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        name = {ast.Mult: _MUL, ast.Mod: _MOD}.get(type(node.op))
+        if name is None:
+            return node
+        call = ast.Call(
+            func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right], keywords=[]
+        )
+        return ast.copy_location(call, node)
+
+
+def _guarded_mul(left: Any, right: Any) -> Any:
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, _SEQUENCES) and isinstance(count, int):
+            size = len(sequence) * count
+            if size > MAX_CONDITION_VALUE:
+                raise _TooLarge(f"a {type(sequence).__name__} of {size:,} items")
+    return left * right
+
+
+def _guarded_mod(left: Any, right: Any) -> Any:
+    if isinstance(left, str | bytes):
+        width, starred = format_width(left)
+        if starred:  # '*' takes a width from the arguments
+            given = right if isinstance(right, tuple) else (right,)
+            width = max([width, *(abs(a) for a in given if isinstance(a, int))])
+        if width > MAX_CONDITION_VALUE:
+            raise _TooLarge(f"a formatted field {width:,} characters wide")
+    return left % right
