@@ -103,7 +103,7 @@ def _store(path: Path, value: Any, step_key: str) -> None:
 def _read(path: Path) -> Any:
     """The stored value; a missing or damaged file is a one-line error naming it and its run."""
     try:
-        data = path.read_bytes()
+        data = _load(path)
     except OSError as exc:
         raise ContextStorageError(
             f"cannot read stored context at {path}: {exc.strerror or exc}; "
@@ -139,6 +139,11 @@ def load_lineage(refs_path: Path, root: Path, cache: DeltaCache | None = None) -
                 cache[key] = delta
         deltas.append(delta)
     return tuple(deltas)
+
+
+def _load(path: Path) -> bytes:
+    """A stored file's bytes (one read per file; :func:`load_lineage` caches deltas)."""
+    return path.read_bytes()
 
 
 def unstorable_message(value: Any, step_key: str, error: Exception) -> str:

@@ -159,6 +159,8 @@ def _lifecycle(
     component.setup(context)
     try:
         result = resolve(component.process(context), loop)
+        if isinstance(result, FlowContext):
+            context = result  # teardown sees what process returned, as in flowengine
     finally:
         component.teardown(context)
         context.metadata.deadline = None
