@@ -269,9 +269,7 @@ def resume_blueprint(
     tags = {**decision_tags(resume_data), **rebuilt.tags}
     with (
         claimed_reexecution(target, run, resume_data, force=force) as claim_tags,
-        reconstructable_job(
-            rebuilt.blueprint, registry, project_root, built=rebuilt.job
-        ) as job,
+        reconstructable_job(rebuilt.blueprint, registry, project_root, built=rebuilt.job) as job,
     ):
         result = dg.execute_job(
             job, target, run_config=config, tags={**tags, **claim_tags}, reexecution_options=options
@@ -310,4 +308,3 @@ def _reexecution_options(
 def is_suspended(run: dg.DagsterRun) -> bool:
     """Whether the run ended at a gate, its decision pending or taken (not a failure)."""
     return ended_at_gate(run)
-

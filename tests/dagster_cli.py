@@ -18,6 +18,14 @@ def dagster_env(home: Path) -> dict[str, str]:
     return {**os.environ, "DAGSTER_HOME": str(home)}
 
 
-def job_execute(definitions: Path, job: str) -> list[str]:
-    """``dagster job execute`` of one job (multiprocess executor, as the CLI defaults)."""
-    return [sys.executable, "-m", "dagster", "job", "execute", "-f", str(definitions), "-j", job]
+def job_execute(definitions: Path, job: str, *, config: Path | None = None) -> list[str]:
+    """``dagster job execute`` of one job (the job's default executor, or ``config``'s)."""
+    command = [sys.executable, "-m", "dagster", "job", "execute", "-f", str(definitions)]
+    return [*command, "-j", job, *(["-c", str(config)] if config is not None else [])]
+
+
+def multiprocess_config(folder: Path) -> Path:
+    """A run config file that selects Dagster's multiprocess executor (steps in processes)."""
+    path = folder / "multiprocess.yaml"
+    path.write_text("execution:\n  config:\n    multiprocess: {}\n")
+    return path

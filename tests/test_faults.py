@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from dagster_cli import dagster_env, job_execute, new_dagster_home
+from dagster_cli import dagster_env, job_execute, multiprocess_config, new_dagster_home
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, build_job, resume_blueprint, run_config
@@ -76,7 +76,7 @@ def test_killed_step_process_fails_the_run_and_resume_completes(tmp_path: Path) 
     )
     home = new_dagster_home(tmp_path / "home")
     child = subprocess.Popen(
-        job_execute(project / "definitions.py", "fragile"),
+        job_execute(project / "definitions.py", "fragile", config=multiprocess_config(tmp_path)),
         cwd=project,
         env=dagster_env(home),
         stdout=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from dagster_cli import dagster_env, job_execute, new_dagster_home
+from dagster_cli import dagster_env, job_execute, multiprocess_config, new_dagster_home
 from oracle import comparable, run_flowengine
 from skills_lib import registry
 
@@ -303,7 +303,9 @@ def test_multiprocess_suspended_run_resumes(tmp_path: Path) -> None:
     home = new_dagster_home(tmp_path / "home")
     env = dagster_env(home)
     result = subprocess.run(
-        job_execute(ROOT / "definitions.py", "publish_with_approval"),
+        job_execute(
+            ROOT / "definitions.py", "publish_with_approval", config=multiprocess_config(tmp_path)
+        ),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -354,7 +356,9 @@ def test_step_processes_build_only_their_blueprint(tmp_path: Path) -> None:
     (project / "blueprints" / "broken.yaml").write_text("name: broken\n")
     home = new_dagster_home(tmp_path / "home")
     result = subprocess.run(
-        job_execute(project / "definitions.py", "support_triage"),
+        job_execute(
+            project / "definitions.py", "support_triage", config=multiprocess_config(tmp_path)
+        ),
         cwd=project,
         env=dagster_env(home),
         capture_output=True,

@@ -372,3 +372,34 @@ def test_multiprocess_with_an_in_memory_registry_is_refused_before_a_run(tmp_pat
                 blueprint, base_registry(), instance=instance, run_config=MULTIPROCESS
             )
         assert instance.get_runs() == []
+
+
+@pytest.mark.parametrize("executor", ["default", "multiprocess"])
+def test_launched_runs_use_threads_by_default(executor: str, tmp_path: Path) -> None:
+    """A run launched outside this package (here ``dagster job execute``, as a run worker
+    does) runs its steps in threads of its own process unless told otherwise."""
+    from dagster_cli import dagster_env, job_execute, multiprocess_config, new_dagster_home
+
+    root = Path(__file__).resolve().parent.parent
+    home = new_dagster_home(tmp_path / "home")
+    config = multiprocess_config(tmp_path) if executor == "multiprocess" else None
+    result = subprocess.run(
+        job_execute(root / "definitions.py", "support_triage", config=config),
+        cwd=root,
+        env=dagster_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    instance = dg.DagsterInstance.from_config(str(home))
+    [run] = instance.get_runs()
+    starts = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.STEP_START
+    ).records
+    pids = {r.event_log_entry.dagster_event.pid for r in starts}
+    assert len(starts) >= 4
+    if executor == "default":
+        assert len(pids) == 1, pids  # every step in the run's one process
+    else:
+        assert len(pids) == len(starts), pids  # a process per step

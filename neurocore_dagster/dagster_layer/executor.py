@@ -1,11 +1,13 @@
 """The executor of blueprint jobs: Dagster's own, plus threads, with step processes kept light.
 
-Its config is Dagster's ``multi_or_in_process_executor`` selector (``multiprocess``
-by default, or ``in_process``) with a third choice, ``threads``: ready steps run
-concurrently in threads of the run's process (``threaded_executor``), which is
-what ``execute_blueprint`` uses, so I/O-bound branches overlap as in NeuroCore.
-``multiprocess`` stays the default for launched runs and is the choice for
-CPU-bound skills.
+Its config is Dagster's ``multi_or_in_process_executor`` selector
+(``multiprocess`` or ``in_process``) with a third choice, ``threads``, the
+default: ready steps run concurrently in threads of the run's process
+(``threaded_executor``), so I/O-bound branches overlap as in NeuroCore. A
+launched run already has a process of its own (the run worker), so threads are
+safe there too and spare a Python start-up and a project load per step, which is
+most of a step process's time. ``multiprocess`` is the choice for CPU-bound
+skills, one setting away.
 
 The multiprocess executor is wrapped so that the step processes it starts know
 which blueprint file their job came from: ``build_definitions`` in a step
@@ -142,7 +144,7 @@ def _executor_config_field() -> dg.Field:
     """Dagster's selector plus ``threads``; built once, as every job shares it."""
     choices = dict(dg.multi_or_in_process_executor.config_schema.as_field().config_type.fields)
     choices["threads"] = dg.Field(THREADS_CONFIG)
-    return dg.Field(dg.Selector(choices), default_value={"multiprocess": {}})
+    return dg.Field(dg.Selector(choices), default_value={"threads": {}})
 
 
 def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
@@ -160,7 +162,7 @@ def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
         name="neurocore_executor",
         config_schema=_executor_config_field(),
         executor_creation_fn=create,
-        description="multiprocess (Dagster's, the default; its step processes build only "
-        "this blueprint's job), in_process (Dagster's), or threads (ready steps run "
-        "concurrently in threads of the run's process).",
+        description="threads (the default: ready steps run concurrently in threads of the "
+        "run's process), multiprocess (Dagster's; its step processes build only this "
+        "blueprint's job), or in_process (Dagster's, one step at a time).",
     )
