@@ -15,9 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from neurocore_dagster.blueprint.loader import load_blueprint
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.cli_options import (
+    PROJECT_FLAGS,
+    PROJECT_HELP,
+    add_project_option_everywhere,
+    package_version,
+)
+from neurocore_dagster.cli_progress import console_level, outcome_after_progress
+from neurocore_dagster.cli_values import input_types, parse_data_items
 from neurocore_dagster.dagster_layer.definitions import validate_project
 from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
-from neurocore_dagster.runs import execute_blueprint
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import load_project
 from neurocore_dagster.skills.project_env import project_root_of
@@ -45,11 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurocore-dagster", description="Run NeuroCore blueprints as Dagster jobs."
     )
+    parser.add_argument(*PROJECT_FLAGS, dest="project", default=None, help=PROJECT_HELP)
     parser.add_argument(
-        "--project",
-        default=None,
-        help="project folder (default: the nearest folder at or above the working "
-        "directory that holds neurocore.yaml, else the working directory)",
+        "--version", "-V", action="version", version=f"%(prog)s {package_version()}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check blueprints; list every problem")
@@ -62,14 +68,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("blueprint", help="blueprint file")
     run.add_argument(
         "--data",
+        "-d",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="initial data (VALUE is parsed as JSON when it can be)",
+        help="initial data; VALUE is text as written (as in NeuroCore), read as JSON "
+        "for an input the blueprint declares integer, number, boolean, array or object",
     )
     run.add_argument("--data-file", help="JSON file with initial data")
     run.add_argument("--stream", action="store_true", help="show live progress of the run")
-    run.add_argument("--json", action="store_true", help="with --stream: one JSON event per line")
+    run.add_argument(
+        "--json", "-j", action="store_true", help="with --stream: one JSON event per line"
+    )
+    run.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also print Dagster's event log (DEBUG) on stderr",
+    )
     run.add_argument(
         "--executor",
         choices=EXECUTORS,
@@ -89,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_runs_commands(commands)
     add_project_commands(commands)
+    add_project_option_everywhere(parser)
     return parser
 
 
@@ -113,22 +130,17 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    data = _initial_data(args)
     blueprint = load_blueprint(args.blueprint)
+    data = _initial_data(args, blueprint)
     for warning in blueprint.warnings:
         print(f"warning: {warning.render()}", file=sys.stderr)
     config = _execution_config(args)
     if args.stream:
         from neurocore_dagster.cli_stream import stream_run
 
+        config = console_level(config, verbose=args.verbose)
         return stream_run(blueprint, args.project, data, as_json=args.json, run_config=config)
-    from neurocore_dagster.cli_runs import print_outcome
-
-    return print_outcome(
-        execute_blueprint(
-            blueprint, project_root=args.project, initial_data=data, run_config=config
-        )
-    )
+    return outcome_after_progress(blueprint, args.project, data, config, verbose=args.verbose)
 
 
 EXECUTORS = ("threads", "in_process", "multiprocess")
@@ -154,21 +166,14 @@ def _execution_config(args: argparse.Namespace) -> dict[str, Any]:
     return {"execution": {"config": {args.executor: settings}}}
 
 
-def _initial_data(args: argparse.Namespace) -> dict[str, Any]:
+def _initial_data(args: argparse.Namespace, blueprint: Blueprint) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if args.data_file:
         loaded = json.loads(Path(args.data_file).read_text())
         if not isinstance(loaded, dict):
             raise UsageError(f"{args.data_file} must hold a JSON object")
         data.update(loaded)
-    for item in args.data:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--data takes KEY=VALUE, not {item!r}")
-        try:
-            data[key] = json.loads(value)
-        except json.JSONDecodeError:
-            data[key] = value
+    data.update(parse_data_items(args.data, input_types(blueprint.inputs)))
     return data
 
 
