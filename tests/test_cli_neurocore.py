@@ -228,9 +228,12 @@ def test_run_data_typed_by_the_blueprint(project: Path, capsys: pytest.CaptureFi
 
 def _suspended(project: Path, capsys: pytest.CaptureFixture[str]) -> str:
     blueprint = str(project / "blueprints" / "publish_with_approval.yaml")
-    code, out, _ = _main(capsys, "-p", str(project), "run", blueprint)
+    code, out, err = _main(capsys, "-p", str(project), "run", blueprint)
     outcome = _outcome(out)
     assert code == 0 and outcome["status"] == "suspended"
+    # the gate's warning (how to decide) is printed though Dagster's log is not
+    assert "warning: editor_review: run suspended at 'editor_review'" in err
+    assert f"runs approve {outcome['run_id']}" in err
     return outcome["run_id"]
 
 
