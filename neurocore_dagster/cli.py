@@ -8,14 +8,15 @@ in the project), so they show in ``dagster dev``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+
 from neurocore_dagster.blueprint.loader import load_blueprint
-from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.cli_data import initial_data, positive_int
 from neurocore_dagster.cli_options import (
     PROJECT_FLAGS,
     PROJECT_HELP,
@@ -23,7 +24,6 @@ from neurocore_dagster.cli_options import (
     package_version,
 )
 from neurocore_dagster.cli_progress import console_level, outcome_after_progress
-from neurocore_dagster.cli_values import input_types, parse_data_items
 from neurocore_dagster.dagster_layer.definitions import validate_project
 from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
 from neurocore_dagster.skills.discovery import discover_project_skills
@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.project = str(project_root_of(args.project))
     try:
+        _check_project(args.project)
         return int(args.handler(args))
     except BlueprintError as error:
         print(error, file=sys.stderr)
@@ -47,6 +48,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NeuroCoreDagsterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except dg.DagsterInvalidConfigError as error:
+        print(f"error: {config_error_text(error)}", file=sys.stderr)
+        return 2
+
+
+def config_error_text(error: dg.DagsterInvalidConfigError) -> str:
+    """Dagster's refusal of a run's config as one line: each problem's own message."""
+    problems = []
+    for item in error.errors:
+        data = getattr(item, "error_data", None)
+        text = str(data.message if data is not None else item.message).strip()
+        text = text.removeprefix("dagster._config.errors.PostProcessingError: ")
+        problems.append(" ".join(text.split()))
+    return "run config refused: " + "; ".join(problems)
+
+
+def _check_project(project: str) -> None:
+    """A mistyped ``--project`` is named as such (not as a skill or file it lacks)."""
+    path = Path(project)
+    if not path.is_dir():
+        what = "is a file" if path.exists() else "does not exist"
+        raise UsageError(f"--project {project}: {what}; give the project's folder")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--max-concurrent",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="most steps running at once (threads and multiprocess)",
     )
@@ -131,9 +154,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     blueprint = load_blueprint(args.blueprint)
-    data = _initial_data(args, blueprint)
     for warning in blueprint.warnings:
         print(f"warning: {warning.render()}", file=sys.stderr)
+    data = initial_data(args.data_file, args.data, blueprint.inputs or {})
     config = _execution_config(args)
     if args.stream:
         from neurocore_dagster.cli_stream import stream_run
@@ -146,16 +169,6 @@ def _run(args: argparse.Namespace) -> int:
 EXECUTORS = ("threads", "in_process", "multiprocess")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
-
-
 def _execution_config(args: argparse.Namespace) -> dict[str, Any]:
     """The run config ``execution`` section the --executor and --max-concurrent flags ask for."""
     settings: dict[str, Any] = {}
@@ -164,17 +177,6 @@ def _execution_config(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError("--max-concurrent does not apply to --executor in_process")
         settings["max_concurrent"] = args.max_concurrent
     return {"execution": {"config": {args.executor: settings}}}
-
-
-def _initial_data(args: argparse.Namespace, blueprint: Blueprint) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if args.data_file:
-        loaded = json.loads(Path(args.data_file).read_text())
-        if not isinstance(loaded, dict):
-            raise UsageError(f"{args.data_file} must hold a JSON object")
-        data.update(loaded)
-    data.update(parse_data_items(args.data, input_types(blueprint.inputs)))
-    return data
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from neurocore_dagster.cli_data import positive_int
 from neurocore_dagster.cli_run_ids import resolve_run_id
 from neurocore_dagster.cli_values import RESUME_DATA_TYPES, parse_data_items
 from neurocore_dagster.inspection import STATUSES, get_run, list_runs, run_report, run_status
@@ -28,7 +29,7 @@ def add_runs_commands(commands: Any) -> None:
     listing.add_argument(
         "--pending", action="store_true", help="only runs still awaiting an approval decision"
     )
-    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--limit", type=positive_int, default=20, help="most runs to list")
     listing.set_defaults(handler=_list)
     inspect = sub.add_parser("inspect", help="steps and final context of a run")
     inspect.add_argument("run_id", help="the run id or a unique prefix of it")

@@ -59,7 +59,12 @@ def list_runs(
     status: str | None = None,
     limit: int = 20,
 ) -> list[dg.DagsterRun]:
-    """Newest first; only runs of blueprint jobs. A run whose process died is marked failed."""
+    """Newest first; only runs of blueprint jobs; at most ``limit`` (at least 1).
+
+    A run whose process died is marked failed.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ExecutionError(f"limit must be a whole number of at least 1, got {limit!r}")
     if status is not None and status not in STATUSES:
         raise ExecutionError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
     tags = {BLUEPRINT_TAG: blueprint} if blueprint else {}

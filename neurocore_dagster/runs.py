@@ -180,25 +180,51 @@ def blueprint_run(run_id: str, *, instance: dg.DagsterInstance) -> BlueprintRun:
     return BlueprintRun(run_id, "failed", context, run_failure_message(instance, run_id))
 
 
+_FAILURE_EVENTS = {
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.RESOURCE_INIT_FAILURE,
+    dg.DagsterEventType.RUN_FAILURE,
+}
+
+
 def run_failure_message(instance: dg.DagsterInstance, run_id: str) -> str:
-    """The first step failure's root cause, else the run failure's message."""
-    records = instance.get_records_for_run(
-        run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
-    ).records
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is None:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error
-            cause = error.cause if error is not None and error.cause is not None else error
-            text = cause.message.strip() if cause is not None else "unknown error"
-            return f"step {event.step_key!r} failed: {text}"
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is not None and event.message:
-            return event.message
+    """Why the run failed, as its first failure event records it.
+
+    A step failure names the step; a resource that failed to start, or an
+    error in the executor, gives its own exception rather than Dagster's
+    "An exception was thrown during execution".
+    """
+    records = instance.get_records_for_run(run_id, of_type=_FAILURE_EVENTS).records
+    events = [r.event_log_entry.dagster_event for r in records]
+    for kind in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RESOURCE_INIT_FAILURE):
+        for event in events:
+            if event is not None and event.event_type == kind:
+                return _failure_text(event)
+    for event in events:
+        if event is not None and event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            return _failure_text(event)
     return "the run failed"
+
+
+def _failure_text(event: Any) -> str:
+    if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+        return f"step {event.step_key!r} failed: {user_error(event.step_failure_data.error)}"
+    if event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+        error = user_error(event.engine_event_data.error)
+        return f"resources of step {event.step_key!r} failed to start: {error}"
+    error = getattr(event.event_specific_data, "error", None)
+    if error is None:
+        return event.message or "the run failed"
+    return f"the run failed: {user_error(error)}"
+
+
+def user_error(error: Any) -> str:
+    """The first exception in ``error``'s cause chain that is not Dagster's own wrapper."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None and error.cls_name and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    return str(error.message).strip()
 
 
 def resume_blueprint(

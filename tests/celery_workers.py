@@ -20,20 +20,14 @@ from pathlib import Path
 
 from celery import Celery
 
-from neurocore_dagster.dagster_layer.executor import STEP_BLUEPRINT_ENV
-
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
 _Worker = subprocess.Popen[bytes]
 
 
 def worker_env(dagster_home: Path) -> dict[str, str]:
-    """The test's environment with this instance, and the venv's ``celery`` on PATH.
-
-    A step-blueprint hint left in this process by an earlier run would make the
-    workers build one blueprint's job only; long-lived workers serve every job.
-    """
-    env = {key: value for key, value in os.environ.items() if key != STEP_BLUEPRINT_ENV}
+    """The test's environment with this instance, and the venv's ``celery`` on PATH."""
+    env = dict(os.environ)
     env["DAGSTER_HOME"] = str(dagster_home)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env

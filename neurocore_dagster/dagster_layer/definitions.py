@@ -21,7 +21,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.dagster_layer.checking import ProjectCheck, check_project
-from neurocore_dagster.dagster_layer.executor import STEP_BLUEPRINT_ENV
+from neurocore_dagster.dagster_layer.executor import step_blueprint_hint
 from neurocore_dagster.dagster_layer.job import job_for_project
 from neurocore_dagster.dagster_layer.names import BROKEN_PREFIX, dagster_name
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
@@ -190,7 +190,7 @@ def validate_project(
 
 def _step_blueprint(project: Project) -> Path | None:
     """The blueprint a step process runs, when the executor said so (and it is ours)."""
-    hint = os.environ.get(STEP_BLUEPRINT_ENV)
+    hint = step_blueprint_hint()
     if not hint:
         return None
     path = Path(hint)

@@ -10,18 +10,31 @@ CPU-bound skills.
 The multiprocess executor is wrapped so that the step processes it starts know
 which blueprint file their job came from: ``build_definitions`` in a step
 process then builds that one job only, not every blueprint in the project. The
-hint travels in the environment variable ``NEUROCORE_DAGSTER_STEP_BLUEPRINT``,
-set in the run worker just before it starts step processes.
+hint travels with the run's execution plan, as Dagster reconstruction metadata
+(``neurocore/step_blueprint``) that a step process reads while it loads the code
+location; nothing process-global (such as an environment variable) is set, so
+runs that share a process cannot see each other's hint.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+
+# Where a step process finds the reconstruction metadata its run's plan carried;
+# Dagster exports no public accessor for it.
+from dagster._core.definitions.definitions_load_context import (
+    DefinitionsLoadContext,
+    DefinitionsLoadType,
+)
+from dagster._core.definitions.metadata.metadata_value import (
+    CodeLocationReconstructionMetadataValue,
+)
+from dagster._core.definitions.repository_definition import RepositoryLoadData
+from dagster._core.execution.plan.plan import ExecutionPlan
 
 from neurocore_dagster.dagster_layer.liveness import record_process
 from neurocore_dagster.dagster_layer.threaded_executor import (
@@ -30,7 +43,8 @@ from neurocore_dagster.dagster_layer.threaded_executor import (
     threaded_executor_from_config,
 )
 
-STEP_BLUEPRINT_ENV = "NEUROCORE_DAGSTER_STEP_BLUEPRINT"
+STEP_BLUEPRINT_KEY = "neurocore/step_blueprint"
+"""Reconstruction metadata key of the step-blueprint hint."""
 THREADS_EXECUTION: dict[str, Any] = {"config": {"threads": {}}}
 """Run config ``execution`` section selecting the threads executor with its defaults."""
 
@@ -45,19 +59,37 @@ class _ScopedExecutor(dg.Executor):
         return self._inner.retries
 
     def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
-        """Set the hint for this run's step processes only, restoring what was there."""
-        if not self._blueprint_path:
-            yield from self._inner.execute(plan_context, execution_plan)
-            return
-        previous = os.environ.get(STEP_BLUEPRINT_ENV)
-        os.environ[STEP_BLUEPRINT_ENV] = self._blueprint_path
-        try:
-            yield from self._inner.execute(plan_context, execution_plan)
-        finally:
-            if previous is None:
-                os.environ.pop(STEP_BLUEPRINT_ENV, None)
-            else:
-                os.environ[STEP_BLUEPRINT_ENV] = previous
+        """The inner executor, on a plan whose load data names this run's blueprint file."""
+        if self._blueprint_path:
+            execution_plan = with_step_blueprint(execution_plan, self._blueprint_path)
+        yield from self._inner.execute(plan_context, execution_plan)
+
+
+def with_step_blueprint(execution_plan: ExecutionPlan, blueprint_path: str) -> ExecutionPlan:
+    """``execution_plan`` whose repository load data carries the step-blueprint hint.
+
+    Dagster hands a plan's load data to each step process, which loads the code
+    location with it as reconstruction metadata (see :func:`step_blueprint_hint`).
+    """
+    load = execution_plan.repository_load_data or RepositoryLoadData()
+    metadata = {
+        **load.reconstruction_metadata,
+        STEP_BLUEPRINT_KEY: CodeLocationReconstructionMetadataValue(blueprint_path),
+    }
+    return execution_plan._replace(
+        repository_load_data=load._replace(reconstruction_metadata=metadata)
+    )
+
+
+def step_blueprint_hint() -> str | None:
+    """The blueprint file the executor named, when this process is loading a step's code."""
+    if not DefinitionsLoadContext.is_set():
+        return None
+    context = DefinitionsLoadContext.get()
+    if context.load_type != DefinitionsLoadType.RECONSTRUCTION:
+        return None
+    hint = context.reconstruction_metadata.get(STEP_BLUEPRINT_KEY)
+    return hint if isinstance(hint, str) else None
 
 
 class _RecordingExecutor(dg.Executor):

@@ -6,7 +6,8 @@ references to deltas (run id, step key), so a chain of ops stores each value
 once however long the chain. Re-execution loads a parent run's outputs through
 the same references.
 
-Layout (``_paths``) and encoding (``_dump``/``_load``) are kept apart. The base
+Layout (``delta_path``, ``refs_file``) and encoding (``context_codec``: JSON
+when the values allow it, pickle only for values that need it) are kept apart. The base
 folder defaults to ``<instance storage>/neurocore``; set ``base_dir`` to a path
 every step process can reach (a shared volume) when steps run on other machines.
 Outputs refer to deltas by absolute path, so that folder must be mounted at the
@@ -18,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import pickle
 import socket
 import tempfile
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.dagster_layer.context_codec import decode, encode, storable
 from neurocore_dagster.dagster_layer.names import dagster_name
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.runtime.delta import Delta
@@ -85,7 +86,11 @@ class ContextStorageError(ExecutionError):
 
 def _store(path: Path, value: Any, step_key: str) -> None:
     try:
-        _dump(path, value)
+        data = encode(value)
+    except Exception as exc:  # pickle refuses with several types; all mean "cannot store"
+        raise ContextStorageError(unstorable_message(value, step_key, exc)) from exc
+    try:
+        _dump(path, data)
     except OSError as exc:
         raise ContextStorageError(
             f"cannot store the context of step {step_key!r} at {path}: "
@@ -96,13 +101,23 @@ def _store(path: Path, value: Any, step_key: str) -> None:
 
 
 def _read(path: Path) -> Any:
+    """The stored value; a missing or damaged file is a one-line error naming it and its run."""
     try:
-        return _load(path)
-    except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        data = _load(path)
+    except OSError as exc:
         raise ContextStorageError(
-            f"cannot read stored context at {path}: {getattr(exc, 'strerror', None) or exc}; "
+            f"cannot read stored context at {path}: {exc.strerror or exc}; "
             "was the IO manager's base_dir moved or cleaned since the run, or is it not one "
             f"folder shared by every process that runs steps (this is host {socket.gethostname()})?"
+        ) from exc
+    try:
+        return decode(data)
+    except Exception as exc:  # any decoding failure means the file is damaged
+        run_id, step_key = path.parent.parent.name, path.parent.name
+        raise ContextStorageError(
+            f"stored context of run {run_id}, step {step_key!r} is damaged: {path} "
+            f"({type(exc).__name__}: {str(exc)[:200]}); the run's results cannot be read back. "
+            "Re-run the blueprint, or restore the file from a backup"
         ) from exc
 
 
@@ -126,24 +141,46 @@ def load_lineage(refs_path: Path, root: Path, cache: DeltaCache | None = None) -
     return tuple(deltas)
 
 
-def _dump(path: Path, value: Any) -> None:
+def _load(path: Path) -> bytes:
+    """A stored file's bytes (one read per file; :func:`load_lineage` caches deltas)."""
+    return path.read_bytes()
+
+
+def unstorable_message(value: Any, step_key: str, error: Exception) -> str:
+    """Which context key of a delta holds a value that cannot be stored, and what can be."""
+    keys = [key for key, change in getattr(value, "data", {}).items() if not storable(change)]
+    what = (
+        f"context key {keys[0]!r} (a {_kind(value.data[keys[0]])} value)"
+        if keys
+        else "a context value"
+    )
+    return (
+        f"step {step_key!r} wrote {what} that cannot be stored between steps "
+        f"({type(error).__name__}: {str(error)[:200]}); a context value must be JSON data "
+        "(str, int, float, bool, None, list, tuple, dict with string keys) or another value "
+        "that pickle can store (not a lock, file, connection, generator or lambda)"
+    )
+
+
+def _kind(change: Any) -> str:
+    if change.kind == "set":
+        return type(change.value).__name__
+    return {"extend": "list item", "merge": "dict entry"}.get(change.kind, change.kind)
+
+
+def _dump(path: Path, data: bytes) -> None:
     """Write atomically: a crash never leaves a half-written file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     done = False
     try:
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(data)
         os.replace(temp, path)
         done = True
     finally:
         if not done:
             Path(temp).unlink(missing_ok=True)
-
-
-def _load(path: Path) -> Any:
-    with path.open("rb") as stream:
-        return pickle.load(stream)
 
 
 @dg.io_manager(

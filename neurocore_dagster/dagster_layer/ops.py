@@ -15,7 +15,6 @@ The compute function hands the op to the runtime and reports back through
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +39,6 @@ from neurocore_dagster.runtime.report import Report
 from neurocore_dagster.runtime.runner import RetryNeeded, RunParams
 
 _PREVIEW_CHARS = 120
-_run_started: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,11 @@ def _compute_fn(
         lineages = list(inputs.get(UPSTREAM_INPUT) or [])
         run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
         components = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
-        params = RunParams(plan.settings, _clock(context, plan), attempt=context.retry_number)
+        clock = FlowClock(
+            run_inputs.first_step.get(context.instance, context.run_id),
+            plan.settings.timeout_seconds,
+        )
+        params = RunParams(plan.settings, clock, context.retry_number, run_inputs.loop)
         resume = _resume_data(context, op, run_inputs)
         suspended = (
             stored_lineage(
@@ -186,16 +188,6 @@ def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, A
         return None
     context.log.info(f"resuming {op.key!r} with decision {decision}")
     return dict(decision)
-
-
-def _clock(context: dg.OpExecutionContext, plan: ExecutionPlan) -> FlowClock:
-    """The flow's budget counts from the run's start, as flowengine's from ``execute``."""
-    started = _run_started.get(context.run_id)
-    if started is None:
-        record = context.instance.get_run_record_by_id(context.run_id)
-        started = (record.start_time if record and record.start_time else None) or time.time()
-        _run_started[context.run_id] = started
-    return FlowClock(started, plan.settings.timeout_seconds)
 
 
 def _mark_suspended(context: Any, op: PlanOp, outcome: OpOutcome, op_name: str) -> None:

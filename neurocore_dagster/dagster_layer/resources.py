@@ -8,7 +8,9 @@ the launchpad) and, for approvals, the decision to resume with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ from flowengine import BaseComponent
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.config_types import config_field
 from neurocore_dagster.errors import SkillError
+from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.skills.registry import SkillRegistry
 
 RUN_RESOURCE_KEY = "neurocore"
@@ -32,12 +35,43 @@ _INPUT_TYPES: dict[str, Any] = {
 }
 
 
+class FirstStepStart:
+    """When this run's first step started (epoch seconds), read once per resource.
+
+    The flow's ``timeout_seconds`` counts from there, as flowengine's counts from
+    ``execute``: Dagster's own start-up (run worker, resources) is not the flow's.
+    The time is the run's earliest ``STEP_START`` event, so step processes agree.
+    It lives as long as the run's ``neurocore`` resource: nothing outlives the run.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: float | None = None
+
+    def get(self, instance: dg.DagsterInstance, run_id: str) -> float:
+        with self._lock:
+            if self._started is None:
+                self._started = first_step_start(instance, run_id)
+            return self._started
+
+
+def first_step_start(instance: dg.DagsterInstance, run_id: str) -> float:
+    """The timestamp of the run's first ``STEP_START`` event (now, if there is none yet)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.STEP_START, limit=1, ascending=True
+    ).records
+    return records[0].event_log_entry.timestamp if records else time.time()
+
+
 @dataclass(frozen=True)
 class RunInputs:
     """The run's initial data and, when resuming an approval, the decision."""
 
     initial_data: dict[str, Any] = field(default_factory=dict)
     resume_data: dict[str, Any] | None = None
+    first_step: FirstStepStart = field(default_factory=FirstStepStart, compare=False)
+    loop: RunLoop = field(default_factory=RunLoop, compare=False)
+    """The run's event loop for async skills (closed when the resource is torn down)."""
 
 
 _RESUME_DATA = dg.Field(
@@ -73,12 +107,16 @@ def run_inputs_resource(
 ) -> dg.ResourceDefinition:
     """The run's inputs; ``on_start`` may refuse the run first (it raises)."""
 
-    def build(init_context: dg.InitResourceContext) -> RunInputs:
+    def build(init_context: dg.InitResourceContext) -> Iterator[RunInputs]:
         if on_start is not None:
             on_start(init_context)
         config = init_context.resource_config or {}
         data = {k: v for k, v in (config.get("initial_data") or {}).items()}
-        return RunInputs(initial_data=data, resume_data=config.get("resume_data"))
+        inputs = RunInputs(initial_data=data, resume_data=config.get("resume_data"))
+        try:
+            yield inputs
+        finally:
+            inputs.loop.close()
 
     config_schema: Any = _FREE_FORM_CONFIG
     if blueprint.inputs:
@@ -130,7 +168,13 @@ def component_resource(
         instance = cls(component_name)
         if meta.requires_llm:
             instance.llm = init_context.resources.llm.for_component(resource_key)
-        instance.init(config)
+        try:
+            instance.init(config)
+        except Exception as error:
+            raise SkillError(
+                f"component {component_name!r} (skill {meta.name!r}) failed to start: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         problems = instance.validate_config()
         if problems:
             raise SkillError(

@@ -1,4 +1,4 @@
-"""The flow's time budget (``settings.timeout_seconds``), counted from the run's start."""
+"""The flow's time budget (``settings.timeout_seconds``), counted from the first step's start."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""flowengine's ``hard_process`` timeout mode: ``process`` in a child process that can be killed."""
+"""flowengine's ``hard_process`` timeout mode: ``process`` in a child process that can be killed.
+
+Used for sequential steps, graph nodes and loop visits alike.
+"""
 
 from __future__ import annotations
 
@@ -34,11 +37,7 @@ def run_in_process(
                 take_decision(),  # a step's one unit: the gate, if it is one, takes it there
             )
             try:
-                returned, child_log = future.result(timeout=remaining)
-                context = FlowContext.from_dict(returned)
-                if log is not None:
-                    log.merge(child_log)
-                    record_access(context, log)
+                returned, port, child_log = future.result(timeout=remaining)
             except FuturesTimeout:
                 for process in list(getattr(pool, "_processes", {}).values()):
                     # ProcessPoolExecutor has no public way to kill a hung worker.
@@ -53,7 +52,15 @@ def run_in_process(
     finally:
         component.teardown(context)
         context.metadata.deadline = None
-    return context
+    if returned is None:
+        return None  # type: ignore[return-value]  # the runner names the skill that returned it
+    result = FlowContext.from_dict(returned)
+    if port is not None:
+        result.set_port(port)
+    if log is not None:
+        log.merge(child_log)
+        record_access(result, log)
+    return result
 
 
 def _process_in_child(
@@ -63,8 +70,9 @@ def _process_in_child(
     config: dict[str, Any],
     data: dict[str, Any],
     decision: dict[str, Any] | None,
-) -> tuple[dict[str, Any], AccessLog]:
-    """Run ``process`` on a copy of the context; return it and what the skill accessed.
+) -> tuple[dict[str, Any] | None, str | None, AccessLog]:
+    """Run ``process`` on a copy of the context; return it (None when ``process`` returned
+    no context), its port (``to_dict`` leaves the port out) and what the skill accessed.
 
     ``decision`` is the one delivered to the calling op, delivered here in turn.
     """
@@ -79,6 +87,9 @@ def _process_in_child(
     log = record_access(context)
     with delivering(decision):
         result = resolve(component.process(context))
+    if not isinstance(result, FlowContext):
+        return None, None, log
     with unrecorded(result):
         returned = result.to_dict()
-    return returned, (log if access_log(result) is log else AccessLog(read_all=True))
+    port = result.get_active_port()
+    return returned, port, (log if access_log(result) is log else AccessLog(read_all=True))

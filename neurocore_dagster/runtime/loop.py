@@ -43,10 +43,14 @@ def run_region(
     visits = dict(context.metadata.node_visit_counts)
     iteration = context.metadata.iteration_count
     queue = deque([start] if start is not None else region.seed)
+    exhausted: set[str] = set()
     while queue:
         node = queue.popleft()
         unit = units[node]
         if visits.get(node, 0) >= (unit.max_visits or settings.max_iterations):
+            if unit.max_visits is None and node not in exhausted:
+                exhausted.add(node)
+                reports.append(_visits_exhausted(region, node, settings.max_iterations))
             continue
         if node in back_targets and visits.get(node, 0) > 0:
             iteration += 1
@@ -107,3 +111,21 @@ def _max_iterations(
                 {"iteration": iteration},
             )
         )
+
+
+def _visits_exhausted(region: LoopRegion, node: str, max_iterations: int) -> Report:
+    """A node passed over at its default visit limit: the loop ended without an exit.
+
+    flowengine ends such a loop the same way, silently, even with
+    ``on_max_iterations: fail``; the result is kept, and this warning says so.
+    """
+    loop = ", ".join(sorted(region.cycle_nodes)) or node
+    return Report(
+        "warning",
+        node,
+        f"loop through {loop}: node {node!r} reached max_iterations={max_iterations} "
+        "visits and the loop stopped there, without taking an exit edge "
+        "(on_max_iterations does not apply: as in flowengine, a node's visit limit ends "
+        "the loop first; set max_visits on the node, or give the loop an exit)",
+        {"node": node, "visits": max_iterations, "loop_nodes": sorted(region.cycle_nodes)},
+    )

@@ -26,8 +26,10 @@ from flowengine import BaseComponent, FlowContext
 from flowengine.config.schema import FlowSettings
 from flowengine.errors import DeadlineCheckError, FlowTimeoutError
 
+from neurocore_dagster.errors import SkillError
 from neurocore_dagster.plan.model import Unit
 from neurocore_dagster.runtime.clock import FlowClock
+from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.runtime.report import Report
 
 log = logging.getLogger("neurocore_dagster")
@@ -51,6 +53,8 @@ class RunParams:
     settings: FlowSettings
     clock: FlowClock
     attempt: int = 0
+    loop: RunLoop | None = None
+    """The run's event loop for async skills (None: a new loop per call)."""
 
 
 def run_unit(
@@ -71,7 +75,9 @@ def run_unit(
     try:
         context.metadata.deadline = time.time() + remaining if remaining is not None else None
         context.metadata.deadline_checked = False
-        context = _lifecycle(component, context, settings if mode == "step" else None, remaining)
+        context = _returned_context(
+            unit, _lifecycle(component, context, settings.timeout_mode, remaining, params.loop)
+        )
         elapsed = time.perf_counter() - started
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
         if mode == "step":
@@ -120,32 +126,57 @@ def run_unit(
     return context
 
 
+def _returned_context(unit: Unit, result: Any) -> FlowContext:
+    """``process`` must return a ``FlowContext``; anything else fails the step by name."""
+    if isinstance(result, FlowContext):
+        return result
+    raise SkillError(
+        f"skill {unit.skill!r} (component {unit.component!r}, at {unit.key!r}): process() "
+        f"returned {type(result).__name__ if result is not None else 'None'}; it must "
+        "return the FlowContext it was given (add `return context`)"
+    )
+
+
 def _lifecycle(
     component: BaseComponent,
     context: FlowContext,
-    step_settings: FlowSettings | None,
+    mode: str,
     remaining: float | None,
+    loop: RunLoop | None,
 ) -> FlowContext:
-    mode = step_settings.timeout_mode if step_settings is not None else "cooperative"
+    """``setup``/``process``/``teardown`` under the flow's ``timeout_mode``.
+
+    The hard modes apply to graph nodes and loop visits too, where flowengine's
+    graph executor only sets the cooperative deadline: a node that hangs must not
+    run past the flow's budget. A node that finishes in time gives the same result.
+    """
     if mode == "hard_async":
-        return _with_hard_timeout(component, context, remaining)
+        return _with_hard_timeout(component, context, remaining, loop)
     if mode == "hard_process":
         from neurocore_dagster.runtime.isolated import run_in_process
 
         return run_in_process(component, context, remaining)
     component.setup(context)
     try:
-        context = resolve(component.process(context))
+        result = resolve(component.process(context), loop)
+        if isinstance(result, FlowContext):
+            context = result  # teardown sees what process returned, as in flowengine
     finally:
         component.teardown(context)
         context.metadata.deadline = None
-    return context
+    return result  # type: ignore[no-any-return]  # checked by _returned_context
 
 
-def resolve(result: Any) -> Any:
-    """Await ``result`` if it is a coroutine: the single sync/async boundary."""
+def resolve(result: Any, loop: RunLoop | None = None) -> Any:
+    """Await ``result`` if it is a coroutine: the single sync/async boundary.
+
+    On the run's ``loop`` when there is one (so asyncio objects a skill keeps
+    between calls stay usable); else on a loop of its own.
+    """
     if not inspect.iscoroutine(result):
         return result
+    if loop is not None:
+        return loop.run(result)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -156,14 +187,14 @@ def resolve(result: Any) -> Any:
 
 
 def _with_hard_timeout(
-    component: BaseComponent, context: FlowContext, remaining: float | None
+    component: BaseComponent, context: FlowContext, remaining: float | None, loop: RunLoop | None
 ) -> FlowContext:
     """Stop waiting for ``process`` after ``remaining`` seconds (flowengine's hard_async)."""
     outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            outcome["context"] = resolve(component.process(context))
+            outcome["context"] = resolve(component.process(context), loop)
         except Exception as exc:  # handed to the calling thread below, not swallowed
             outcome["error"] = exc
 
@@ -185,11 +216,10 @@ def _with_hard_timeout(
             )
         if "error" in outcome:
             raise outcome["error"]
-        context = outcome["context"]
     finally:
         component.teardown(context)
         context.metadata.deadline = None
-    return context
+    return outcome["context"]  # type: ignore[no-any-return]  # checked by _returned_context
 
 
 def _check_deadline_compliance(

@@ -11,12 +11,16 @@ Two rules beyond plain JSON Schema: a schema that lists ``properties`` and does
 not say ``additionalProperties`` refuses other keys (a typo never passes
 silently), and a value written as ``{env: NAME}`` is a secret read from the
 environment when a run starts; it is never written into run config or logs.
+It may stand as the value of any key of an object, at any depth (see
+``ENV_PLACES``); a boolean read from the environment accepts only the words of
+``config_types.EnvBool``.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,34 +72,72 @@ def effective_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def contains_env_ref(value: Any) -> bool:
+    """Whether ``value`` is, or holds at any depth, an ``{env: NAME}`` reference."""
+    if is_env_ref(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_env_ref(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_env_ref(v) for v in value)
+    return False
+
+
+def without_env_refs(value: Any) -> Any:
+    """``value`` with every ``{env: NAME}`` left out (they are checked apart)."""
+    if isinstance(value, dict):
+        return {k: without_env_refs(v) for k, v in value.items() if not is_env_ref(v)}
+    if isinstance(value, list):  # a reference in a list is an error of its own
+        return [without_env_refs(v) for v in value if not is_env_ref(v)]
+    return value
+
+
+ENV_PLACES = (
+    "an {env: NAME} reference may stand as the value of a config key, at any depth of "
+    "objects: a key typed string, integer or boolean, or a key of a free-form object "
+    "(read as a string); not inside a list"
+)
+
+
+def _env_problems(value: Any, schema: Any, path: Loc, skill: str) -> Iterator[tuple[Loc, str]]:
+    """(key path, problem) for each ``{env: NAME}`` that cannot stand where it is."""
+    if is_env_ref(value):
+        kind = schema.get("type", "string") if isinstance(schema, dict) else "string"
+        if not isinstance(value["env"], str) or not value["env"]:
+            yield path, "an environment variable name must be a non-empty string"
+        elif kind not in ENV_TYPES:
+            yield (
+                path,
+                (
+                    f"config of skill {skill!r}: {'.'.join(map(str, path))!r} is {kind}; values "
+                    f"from the environment can be {', '.join(ENV_TYPES)} ({ENV_PLACES})"
+                ),
+            )
+    elif isinstance(value, dict):
+        props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        for key, inner in value.items():
+            yield from _env_problems(inner, props.get(key), (*path, key), skill)
+    elif isinstance(value, list) and contains_env_ref(value):
+        yield path, f"config of skill {skill!r}: {ENV_PLACES}"
+
+
 def _env_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> list[BlueprintIssue]:
     found = []
     props = schema.get("properties", {})
     for key, value in merged.values.items():
-        if not is_env_ref(value):
-            continue
         layer = merged.origin[key]
-        kind = props.get(key, {}).get("type", "string")
-        if not isinstance(value["env"], str) or not value["env"]:
-            problem = "an environment variable name must be a non-empty string"
-        elif kind not in ENV_TYPES:
-            problem = (
-                f"config of skill {skill!r}: {key!r} is {kind}; values from the "
-                f"environment can be {', '.join(ENV_TYPES)}"
-            )
-        else:
-            continue
-        found.append(
-            layer.source.locate(
-                issue(
-                    "config.env",
-                    problem,
-                    (*layer.loc, key),
-                    input=value,
-                    expected="{env: VARIABLE_NAME}",
+        for path, problem in _env_problems(value, props.get(key), (key,), skill):
+            found.append(
+                layer.source.locate(
+                    issue(
+                        "config.env",
+                        problem,
+                        (*layer.loc, *path),
+                        input=value,
+                        expected="{env: VARIABLE_NAME}",
+                    )
                 )
             )
-        )
     return found
 
 
@@ -105,7 +147,7 @@ def schema_issues(merged: MergedConfig, schema: dict[str, Any], skill: str) -> l
         return []
     found_env = _env_issues(merged, schema, skill)
     schema = effective_schema(schema)
-    literal = {k: v for k, v in merged.values.items() if not is_env_ref(v)}
+    literal = without_env_refs(merged.values)
     merged = MergedConfig(literal, merged.origin)
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     problem = _schema_problem(json.dumps(schema, sort_keys=True, default=str))
