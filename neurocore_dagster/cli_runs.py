@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from neurocore_dagster.cli_data import positive_int
+from neurocore_dagster.cli_progress import console_level
 from neurocore_dagster.cli_run_ids import resolve_run_id
 from neurocore_dagster.cli_values import RESUME_DATA_TYPES, parse_data_items
 from neurocore_dagster.inspection import STATUSES, get_run, list_runs, run_report, run_status
@@ -181,6 +182,6 @@ def _replay(args: argparse.Namespace) -> int:
             instance=instance,
             project_root=args.project,
             initial_data=initial,
-            run_config={"resources": resources},
+            run_config=console_level({"resources": resources}, verbose=False),
         )
     )

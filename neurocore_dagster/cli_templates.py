@@ -75,13 +75,13 @@ skills: {}
 def add_template_commands(commands: Any) -> None:
     init = commands.add_parser("init", help="make the current folder (or NAME) a project")
     init.add_argument("name", nargs="?", help="create this new folder instead (NeuroCore's form)")
-    init.add_argument("--dir", default=".", help="the folder NAME is created in (default: .)")
+    init.add_argument("--dir", "-d", default=".", help="the folder NAME is created in (default: .)")
     init.set_defaults(handler=_init)
     new = commands.add_parser("new", help="create a runnable project from a template")
     new.add_argument("names", nargs="*", metavar="[TEMPLATE] NAME", help="project folder to create")
     new.add_argument("--template", "-t", help=f"one of: {', '.join(TEMPLATES)} (default hello)")
     new.add_argument("--list", "-l", action="store_true", help="list the templates")
-    new.add_argument("--dir", default=".", help="the folder NAME is created in (default: .)")
+    new.add_argument("--dir", "-d", default=".", help="the folder NAME is created in (default: .)")
     new.set_defaults(handler=_new)
 
 

@@ -161,8 +161,9 @@ def test_cli_commands_take_a_prefix_and_refuse_an_ambiguous_one(
     run_id = _outcome(out)["run_id"]
     code, out, _ = _main(capsys, "-p", p, "runs", "inspect", run_id[:8], "--json")
     assert code == 0 and json.loads(out)["run_id"] == run_id
-    code, out, _ = _main(capsys, "runs", "replay", run_id[:6], "-p", p)
+    code, out, err = _main(capsys, "runs", "replay", run_id[:6], "-p", p)
     assert code == 0 and _outcome(out)["status"] == "completed"
+    assert " - dagster - " not in err  # a replay is as quiet as `run`
     instance = dg.DagsterInstance.get()
     twins = ["feedc0de-0000-0000-0000-000000000001", "feedc0de-0000-0000-0000-000000000002"]
     for twin in twins:
@@ -365,7 +366,7 @@ def test_each_template_validates_and_runs_offline(
 def test_new_takes_neurocores_order_and_refuses_mistakes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, _ = _main(capsys, "new", "rag-agent", "kb", "--dir", str(tmp_path))
+    code, _, _ = _main(capsys, "new", "rag-agent", "kb", "-d", str(tmp_path))
     assert code == 0 and (tmp_path / "kb" / "blueprints" / "rag.yaml").is_file()
     assert 'name: "kb-rag"' in (tmp_path / "kb" / "blueprints" / "rag.yaml").read_text()
     code, _, err = _main(capsys, "new", "kb", "--template", "rag-agent", "--dir", str(tmp_path))
