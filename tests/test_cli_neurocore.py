@@ -376,3 +376,18 @@ def test_new_takes_neurocores_order_and_refuses_mistakes(
     code, _, err = _main(capsys, "new")
     assert code == 2 and "--list" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_tool_agent_takes_its_arguments_from_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert main(["new", "tools", "-t", "tool-agent", "-d", str(tmp_path)]) == 0
+    folder = tmp_path / "tools"
+    blueprint = str(folder / "blueprints" / "tool.yaml")
+    argument = 'tool_arguments={"text": "one two three"}'
+    code, out, err = _main(capsys, "-p", str(folder), "run", blueprint, "--data", argument)
+    assert code == 0, err
+    assert _outcome(out)["context"]["tool_result"] == 3

@@ -39,7 +39,9 @@ class LocalTool(Skill):
     )
 
     def process(self, context: FlowContext) -> FlowContext:
-        arguments = {**self.config.get("arguments", {}), **context.get("tool_arguments", {})}
+        # context.get hands a dict over as flowengine's DotDict, which has items() only
+        supplied = dict(context.get("tool_arguments", {}).items())
+        arguments = {**self.config.get("arguments", {}), **supplied}
         context.set("tool_result", TOOLS[self.config["tool"]](**arguments))
         return context
 
