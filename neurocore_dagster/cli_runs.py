@@ -36,7 +36,9 @@ def add_runs_commands(commands: Any) -> None:
     inspect.add_argument("run_id", help="the run id or a unique prefix of it")
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(handler=_inspect)
-    resume = sub.add_parser("resume", help="re-execute a failed run from failure")
+    resume = sub.add_parser(
+        "resume", help="re-execute a failed run from failure, or a suspended one with --data"
+    )
     resume.add_argument("run_id", help="the run id or a unique prefix of it")
     resume.add_argument(
         "--force",
