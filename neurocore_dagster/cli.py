@@ -17,9 +17,15 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.cli_data import initial_data, positive_int
+from neurocore_dagster.cli_options import (
+    PROJECT_FLAGS,
+    PROJECT_HELP,
+    add_project_option_everywhere,
+    package_version,
+)
+from neurocore_dagster.cli_progress import console_level, outcome_after_progress
 from neurocore_dagster.dagster_layer.definitions import validate_project
 from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
-from neurocore_dagster.runs import execute_blueprint
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import load_project
 from neurocore_dagster.skills.project_env import project_root_of
@@ -70,11 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neurocore-dagster", description="Run NeuroCore blueprints as Dagster jobs."
     )
+    parser.add_argument(*PROJECT_FLAGS, dest="project", default=None, help=PROJECT_HELP)
     parser.add_argument(
-        "--project",
-        default=None,
-        help="project folder (default: the nearest folder at or above the working "
-        "directory that holds neurocore.yaml, else the working directory)",
+        "--version", "-V", action="version", version=f"%(prog)s {package_version()}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check blueprints; list every problem")
@@ -87,14 +91,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("blueprint", help="blueprint file")
     run.add_argument(
         "--data",
+        "-d",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="initial data (VALUE is parsed as JSON when it can be)",
+        help="initial data; VALUE is text as written (as in NeuroCore), read as JSON "
+        "for an input the blueprint declares integer, number, boolean, array or object",
     )
     run.add_argument("--data-file", help="JSON file with initial data")
     run.add_argument("--stream", action="store_true", help="show live progress of the run")
-    run.add_argument("--json", action="store_true", help="with --stream: one JSON event per line")
+    run.add_argument(
+        "--json", "-j", action="store_true", help="with --stream: one JSON event per line"
+    )
+    run.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also print Dagster's event log (DEBUG) on stderr",
+    )
     run.add_argument(
         "--executor",
         choices=EXECUTORS,
@@ -114,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_runs_commands(commands)
     add_project_commands(commands)
+    add_project_option_everywhere(parser)
     return parser
 
 
@@ -146,14 +161,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.stream:
         from neurocore_dagster.cli_stream import stream_run
 
+        config = console_level(config, verbose=args.verbose)
         return stream_run(blueprint, args.project, data, as_json=args.json, run_config=config)
-    from neurocore_dagster.cli_runs import print_outcome
-
-    return print_outcome(
-        execute_blueprint(
-            blueprint, project_root=args.project, initial_data=data, run_config=config
-        )
-    )
+    return outcome_after_progress(blueprint, args.project, data, config, verbose=args.verbose)
 
 
 EXECUTORS = ("threads", "in_process", "multiprocess")

@@ -3,8 +3,9 @@
 Every problem is a one-line usage error that names the file or input and says
 what is allowed, raised before a run exists: a missing or unreadable file, a
 folder, text that is not a JSON object, and a value whose type a blueprint
-input refuses. A ``--data`` VALUE is parsed as JSON when it can be, except for
-an input declared ``string``, which takes the text as written (``--data id=007``).
+input refuses. A ``--data`` item is read as NeuroCore reads it (the text as
+written), except for an input declared with a non-text type, read as JSON
+(:mod:`~neurocore_dagster.cli_values`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from neurocore_dagster.blueprint.model import FieldSpec
+from neurocore_dagster.cli_values import input_types, parse_data_items
 from neurocore_dagster.errors import NeuroCoreDagsterError
 
 _ALLOWED: dict[str, str] = {
@@ -37,11 +39,7 @@ def initial_data(
 ) -> dict[str, Any]:
     """``--data-file`` values, then ``--data`` items, checked against ``inputs``."""
     data: dict[str, Any] = dict(read_data_file(data_file)) if data_file else {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise DataError(f"--data takes KEY=VALUE, not {item!r}")
-        data[key] = _parse(text, inputs.get(key))
+    data.update(parse_data_items(items, input_types(inputs)))
     for key, spec in inputs.items():
         if spec.required and spec.default is None and data.get(key) is None:
             raise DataError(
@@ -81,15 +79,6 @@ def read_data_file(name: str) -> dict[str, Any]:
             "(its keys are the initial data)"
         )
     return loaded
-
-
-def _parse(text: str, spec: FieldSpec | None) -> Any:
-    if spec is not None and spec.type == "string":
-        return text
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def _fits(kind: str, value: Any) -> bool:

@@ -1,4 +1,4 @@
-"""``neurocore-dagster`` commands about a project: list, skills, schema, explain, new."""
+"""``neurocore-dagster`` commands about a project: list, skills, schema, explain, init, new."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.cli_templates import add_template_commands
 from neurocore_dagster.dagster_layer.definitions import build_definitions, display_path
 from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.report import render_report
-from neurocore_dagster.scaffold import create_project
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.project import load_project
 
@@ -33,9 +33,7 @@ def add_project_commands(commands: Any) -> None:
     explain = commands.add_parser("explain", help="how a blueprint maps to Dagster")
     explain.add_argument("blueprint")
     explain.set_defaults(handler=_explain)
-    new = commands.add_parser("new", help="create a runnable project")
-    new.add_argument("name", help="folder to create")
-    new.set_defaults(handler=_new)
+    add_template_commands(commands)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -109,13 +107,4 @@ def _explain(args: argparse.Namespace) -> int:
     registry = discover_project_skills(project)
     plan = compile_plan(load_blueprint(args.blueprint), registry)
     print(render_report(plan, BlueprintTranslator().get_job_name(plan)), end="")
-    return 0
-
-
-def _new(args: argparse.Namespace) -> int:
-    folder = create_project(Path(args.name))
-    print(
-        f"created {folder}\n\nnext:\n  cd {folder}\n  neurocore-dagster run "
-        "blueprints/hello.yaml --data name=Ada\n  dagster dev -f definitions.py"
-    )
     return 0

@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from neurocore_dagster.cli_data import positive_int
+from neurocore_dagster.cli_progress import console_level
+from neurocore_dagster.cli_run_ids import resolve_run_id
+from neurocore_dagster.cli_values import RESUME_DATA_TYPES, parse_data_items
 from neurocore_dagster.inspection import STATUSES, get_run, list_runs, run_report, run_status
 from neurocore_dagster.runs import (
     BlueprintRun,
@@ -30,34 +33,49 @@ def add_runs_commands(commands: Any) -> None:
     listing.add_argument("--limit", type=positive_int, default=20, help="most runs to list")
     listing.set_defaults(handler=_list)
     inspect = sub.add_parser("inspect", help="steps and final context of a run")
-    inspect.add_argument("run_id")
+    inspect.add_argument("run_id", help="the run id or a unique prefix of it")
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(handler=_inspect)
-    resume = sub.add_parser("resume", help="re-execute a failed run from failure")
-    resume.add_argument("run_id")
+    resume = sub.add_parser(
+        "resume", help="re-execute a failed run from failure, or a suspended one with --data"
+    )
+    resume.add_argument("run_id", help="the run id or a unique prefix of it")
     resume.add_argument(
         "--force",
         action="store_true",
         help="resume even though a re-execution of the run succeeded or is running",
     )
+    resume.add_argument(
+        "--data",
+        "-d",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="resume data for a suspended run (text as written; approved=true|false)",
+    )
     resume.set_defaults(handler=_resume)
     approve = sub.add_parser("approve", help="decide a run suspended at an approval gate")
-    approve.add_argument("run_id")
+    approve.add_argument("run_id", help="the run id or a unique prefix of it")
     approve.add_argument("--reject", action="store_true", help="reject instead of approve")
     approve.add_argument("--note", default="")
     approve.add_argument("--by", default="")
     approve.set_defaults(handler=_approve)
     watch = sub.add_parser("watch", help="follow a run started anywhere until it ends")
-    watch.add_argument("run_id")
+    watch.add_argument("run_id", help="the run id or a unique prefix of it")
     watch.add_argument("--json", action="store_true", help="one JSON event per line")
     watch.set_defaults(handler=_watch)
     replay = sub.add_parser("replay", help="a new run of the same blueprint with the same inputs")
-    replay.add_argument("run_id")
+    replay.add_argument("run_id", help="the run id or a unique prefix of it")
     replay.set_defaults(handler=_replay)
 
 
 def _instance(args: argparse.Namespace) -> Any:
     return resolve_instance(None, args.project)
+
+
+def _run_id(args: argparse.Namespace) -> str:
+    """The run the user named: its full id or a unique prefix (refused when ambiguous)."""
+    return resolve_run_id(_instance(args), args.run_id)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -84,7 +102,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    report = run_report(_instance(args), args.run_id)
+    report = run_report(_instance(args), _run_id(args))
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
@@ -121,9 +139,14 @@ def print_outcome(run: BlueprintRun) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
+    data = parse_data_items(args.data, RESUME_DATA_TYPES) if args.data else None
     return print_outcome(
         resume_blueprint(
-            args.run_id, instance=_instance(args), project_root=args.project, force=args.force
+            _run_id(args),
+            instance=_instance(args),
+            project_root=args.project,
+            force=args.force,
+            resume_data=data,
         )
     )
 
@@ -132,7 +155,7 @@ def _approve(args: argparse.Namespace) -> int:
     decision = {"approved": not args.reject, "note": args.note, "by": args.by}
     return print_outcome(
         resume_blueprint(
-            args.run_id, instance=_instance(args), project_root=args.project, resume_data=decision
+            _run_id(args), instance=_instance(args), project_root=args.project, resume_data=decision
         )
     )
 
@@ -140,12 +163,12 @@ def _approve(args: argparse.Namespace) -> int:
 def _watch(args: argparse.Namespace) -> int:
     from neurocore_dagster.cli_stream import watch
 
-    return watch(args.run_id, _instance(args), as_json=args.json)
+    return watch(_run_id(args), _instance(args), as_json=args.json)
 
 
 def _replay(args: argparse.Namespace) -> int:
     instance = _instance(args)
-    run = get_run(instance, args.run_id)
+    run = get_run(instance, _run_id(args))
     blueprint, _ = recorded_blueprint(instance, run)
     resources = dict(run.run_config.get("resources", {}))
     resources.pop("neurocore", None)
@@ -161,6 +184,6 @@ def _replay(args: argparse.Namespace) -> int:
             instance=instance,
             project_root=args.project,
             initial_data=initial,
-            run_config={"resources": resources},
+            run_config=console_level({"resources": resources}, verbose=False),
         )
     )

@@ -145,7 +145,7 @@ def test_failed_run_resume_and_replay(
 
 def test_error_exits(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(project, capsys, "runs", "inspect", "no-such-run")
-    assert code == 2 and "no run 'no-such-run'" in err
+    assert code == 2 and "no run id starts with 'no-such-run'" in err
     code, _, err = _run(project, capsys, "runs", "resume", "no-such-run")
     assert code == 2
     code, _, err = _run(
