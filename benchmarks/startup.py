@@ -1,14 +1,15 @@
 """startup: what a step process costs in a project of 200 blueprints vs a project of 1.
 
-Dagster's default executor runs each step in a fresh process (multiprocess
-executor, ``spawn``), and that process loads the code location again: here
+Dagster's multiprocess executor (the package's default is threads; this measures
+runs that choose step processes) runs each step in a fresh process (``spawn``),
+and that process loads the code location again: here
 ``definitions.py``, i.e. ``build_definitions`` of the whole project, to find the
 one job it runs. So a step's start-up grows with the project, not with its job.
 
 Both projects hold the same 2-step probe blueprint (``startup-probe``); the large
 one adds 199 graph blueprints of 20 nodes (those of the ``build`` benchmark).
-Each run is ``python -m dagster job execute -f definitions.py -j startup_probe``
-in a subprocess with a temporary DAGSTER_HOME; projects alternate run by run.
+Each run is ``python -m dagster job execute -f definitions.py -j startup_probe
+-c multiprocess.yaml`` in a subprocess with a temporary DAGSTER_HOME; projects alternate run by run.
 
 Measured, per step, from the run's event log: the time from
 ``STEP_WORKER_STARTING`` (the parent is about to launch the step process) to
@@ -72,9 +73,11 @@ def make_project(root: Path, sizes: Sizes, blueprints: int) -> Path:
 
 
 def run_probe(project: Path, home: Path) -> RunTimes:
-    """One run of the probe job with the default (multiprocess) executor, in a subprocess."""
+    """One run of the probe job with the multiprocess executor, in a subprocess."""
+    config = home / "multiprocess.yaml"
+    config.write_text("execution:\n  config:\n    multiprocess: {}\n")
     command = [sys.executable, "-m", "dagster", "job", "execute"]
-    command += ["-f", str(project / "definitions.py"), "-j", PROBE_JOB]
+    command += ["-f", str(project / "definitions.py"), "-j", PROBE_JOB, "-c", str(config)]
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     sample = common.measure(
         lambda: subprocess.run(command, cwd=project, env=env, capture_output=True, check=True)
