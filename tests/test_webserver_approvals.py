@@ -111,7 +111,7 @@ def test_a_rejection_from_the_ui_fails_the_gate(webserver: Webserver) -> None:
         assert child.tags["neurocore/decision_note"] == "not yet"
         assert instance.get_run_by_id(parent).tags["neurocore/status"] == "decided"
         assert f"run {parent} was rejected by 'ed'" in run_failure_message(instance, approver)
-        assert final_context(child.run_id, instance=instance).get("approval")["approved"] is False
+        assert final_context(child.run_id, instance=instance).get("published") is None
 
 
 def test_pending_runs_are_found_by_the_ui_filter_tag(webserver: Webserver) -> None:
