@@ -295,7 +295,8 @@ class DgProject:
         env = {k: v for k, v in os.environ.items() if k != VALIDATION_ENV_VAR}
         env.update(
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-            PYTHONPATH=str(self.root / "src"),
+            # The checkout under test first, not whatever copy the venv installed.
+            PYTHONPATH=f"{self.root / 'src'}{os.pathsep}{ROOT}",
             DAGSTER_HOME=str(self.home),
             DAGSTER_DG_UPDATE_CHECK_ENABLED="0",
             NO_COLOR="1",
