@@ -16,6 +16,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
+import yaml
 from dagster._core.instance import InstanceRef
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -220,3 +221,15 @@ def test_a_blueprint_cannot_take_the_approve_jobs_name(tmp_path: Path) -> None:
         build_definitions(tmp_path, strict=True)
     [problem] = caught.value.issues
     assert (problem.type, problem.line) == ("job.reserved_name", 1)
+
+
+def test_the_suspended_runs_log_gives_a_launchpad_config_that_works(
+    approve_job: dg.JobDefinition, instance: dg.DagsterInstance
+) -> None:
+    parent = suspended(instance)
+    [hint] = [e.user_message for e in instance.all_logs(parent) if "Decide with" in e.user_message]
+    written = hint.split(f"launch job {APPROVE_JOB_NAME} with config ", 1)[1]
+    config = yaml.safe_load(written.split(" (or re-execute", 1)[0])
+    result = approve_job.execute_in_process(run_config=config, instance=instance)
+    assert result.success
+    assert instance.get_run_by_id(result.run_id).tags["neurocore/decides"] == parent

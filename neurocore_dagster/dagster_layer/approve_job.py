@@ -30,14 +30,13 @@ from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 # Dagster+ tags a run with its creator's e-mail under this key (open source sets none).
 from dagster._core.storage.tags import USER_TAG
 
-from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
+from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME, APPROVE_OP_NAME
 from neurocore_dagster.dagster_layer.suspensions import ended_at_gate
 from neurocore_dagster.dagster_layer.translator import DECIDES_TAG, RESUMED_IN_TAG, STATUS_TAG
 from neurocore_dagster.dead_runs import reap_if_dead
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.skills.registry import SkillRegistry
 
-APPROVE_OP_NAME = "decide_suspended_run"
 _RUN_ID_CHARS = re.compile(r"[0-9a-f-]+")
 _SHOWN_MATCHES = 5
 PENDING_HINT = (
