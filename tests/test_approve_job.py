@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import multiprocessing
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 
 from neurocore_dagster import BlueprintError, build_definitions, execute_blueprint, final_context
 from neurocore_dagster.blueprint.loader import load_blueprint
-from neurocore_dagster.dagster_layer.approve_job import APPROVE_OP_NAME, find_run
+from neurocore_dagster.dagster_layer.approve_job import APPROVE_OP_NAME, find_run, served_project
 from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.reexecution_claims import children_of
@@ -233,3 +234,23 @@ def test_the_suspended_runs_log_gives_a_launchpad_config_that_works(
     result = approve_job.execute_in_process(run_config=config, instance=instance)
     assert result.success
     assert instance.get_run_by_id(result.run_id).tags["neurocore/decides"] == parent
+
+
+def test_two_projects_in_one_code_location_share_the_job(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    """Two ``dg`` components (two projects) load together; each run is decided in its own."""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "skills", copy / "skills")
+    shutil.copy(ROOT / "neurocore.yaml", copy / "neurocore.yaml")
+    (copy / "blueprints").mkdir()
+    text = GATED.read_text().replace("name: publish-with-approval", "name: publish-copy")
+    (copy / "blueprints" / "publish_with_approval.yaml").write_text(text)
+    defs = dg.Definitions.merge(build_definitions(ROOT), build_definitions(copy))
+    job = defs.resolve_job_def(APPROVE_JOB_NAME)  # one job: no duplicate-definition error
+    blueprint = load_blueprint(copy / "blueprints" / "publish_with_approval.yaml")
+    parent = execute_blueprint(blueprint, instance=instance, project_root=copy).run_id
+    run = instance.get_run_by_id(parent)
+    assert served_project(instance, run).root == copy.resolve()
+    assert served_project(instance, instance.get_run_by_id(suspended(instance))).root == ROOT
+    assert approve(job, instance, run_id=parent, approved=True, by="ada").success

@@ -8,7 +8,9 @@ so the decision is claimed once in run storage (a second one, from here, the CLI
 or a launchpad re-execution, is refused naming who decided) and the child run
 carries the decision tags. The child runs in the approve run's process, on the
 instance that launched it (the run worker's ``DAGSTER_HOME``), with the skills of
-the project these definitions were built for.
+the project whose blueprints folder holds the decided run's blueprint file. One job
+object serves every project built in the process (Dagster refuses two jobs of one
+name in a code location, as two ``dg`` components would give).
 
 The decider (``by``) is, in order: the config value; the ``user`` tag Dagster+
 puts on runs launched by a signed-in user (Dagster's ``USER_TAG``); the OS user
@@ -20,6 +22,7 @@ from __future__ import annotations
 import getpass
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +33,13 @@ from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 # Dagster+ tags a run with its creator's e-mail under this key (open source sets none).
 from dagster._core.storage.tags import USER_TAG
 
+from neurocore_dagster.dagster_layer.job import SOURCE_METADATA
 from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME, APPROVE_OP_NAME
 from neurocore_dagster.dagster_layer.suspensions import ended_at_gate
 from neurocore_dagster.dagster_layer.translator import DECIDES_TAG, RESUMED_IN_TAG, STATUS_TAG
 from neurocore_dagster.dead_runs import reap_if_dead
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.skills.project import Project
 from neurocore_dagster.skills.registry import SkillRegistry
 
 _RUN_ID_CHARS = re.compile(r"[0-9a-f-]+")
@@ -57,45 +62,75 @@ CONFIG_SCHEMA = {
 }
 
 
-def approve_job(project_root: Path, registry: SkillRegistry | None) -> dg.JobDefinition:
-    """The project's approve job; its op resumes runs with the skills of ``project_root``.
+@dataclass(frozen=True)
+class ServedProject:
+    """A project whose definitions hold the approve job, with the registry they were given."""
 
-    ``registry`` is the one the definitions were given (None: discovered, as the CLI does).
-    """
+    root: Path
+    blueprints: Path
+    registry: SkillRegistry | None
+    """None: skills are discovered from ``root``, as the CLI does."""
 
-    @dg.op(
-        name=APPROVE_OP_NAME,
-        config_schema=CONFIG_SCHEMA,
-        out=dg.Out(dg.Nothing),
-        description="Takes the suspended run's one decision and re-executes it from its gate.",
-    )
-    def decide(context) -> dg.Output[None]:  # type: ignore[no-untyped-def]  # Dagster reads the hint
-        return decide_run(context, context.op_config, project_root, registry)
 
-    @dg.job(
-        name=APPROVE_JOB_NAME,
-        executor_def=dg.in_process_executor,
-        description="Approve or reject a run suspended at an approval gate (as `neurocore-"
-        "dagster runs approve`). Pending runs carry the tag neurocore/status=suspended.",
-    )
-    def approve_run() -> None:
-        decide()
+_SERVED: dict[Path, ServedProject] = {}
+"""Every project whose definitions this process built, by root. Dagster accepts one job
+per name in a code location, so projects that share one (two ``dg`` components) share
+the job, and its op picks the project of the run it decides."""
 
+
+@dg.op(
+    name=APPROVE_OP_NAME,
+    config_schema=CONFIG_SCHEMA,
+    out=dg.Out(dg.Nothing),
+    description="Takes the suspended run's one decision and re-executes it from its gate.",
+)
+def decide_suspended_run(context) -> dg.Output[None]:  # type: ignore[no-untyped-def]
+    return decide_run(context, context.op_config)
+
+
+@dg.job(
+    name=APPROVE_JOB_NAME,
+    executor_def=dg.in_process_executor,
+    description="Approve or reject a run suspended at an approval gate (as `neurocore-"
+    "dagster runs approve`). Pending runs carry the tag neurocore/status=suspended.",
+)
+def approve_run() -> None:
+    decide_suspended_run()
+
+
+def approve_job(project: Project, registry: SkillRegistry | None) -> dg.JobDefinition:
+    """The approve job, now serving ``project`` too (``registry``: the definitions' own)."""
+    root = project.root.resolve()
+    _SERVED[root] = ServedProject(root, project.blueprints_dir.resolve(), registry)
     return approve_run
 
 
-def decide_run(
-    context: dg.OpExecutionContext,
-    config: Mapping[str, Any],
-    project_root: Path,
-    registry: SkillRegistry | None,
-) -> dg.Output[None]:
+def served_project(instance: dg.DagsterInstance, run: dg.DagsterRun) -> ServedProject:
+    """The project whose blueprints folder holds the file ``run`` ran, else the only one."""
+    snapshot = instance.get_job_snapshot(run.job_snapshot_id) if run.job_snapshot_id else None
+    source = snapshot.metadata.get(SOURCE_METADATA) if snapshot is not None else None
+    path = Path(str(source.value)).resolve() if source is not None else None
+    holding = [p for p in _SERVED.values() if path is not None and p.blueprints in path.parents]
+    if holding:
+        return max(holding, key=lambda p: len(p.blueprints.parts))
+    if len(_SERVED) == 1:
+        return next(iter(_SERVED.values()))
+    roots = ", ".join(str(p.root) for p in _SERVED.values())
+    raise ExecutionError(
+        f"run {run.run_id} ran {path or 'a blueprint given without a file'}, which is in none "
+        f"of the projects this code location serves ({roots}); decide it with "
+        "`neurocore-dagster runs approve` in its project"
+    )
+
+
+def decide_run(context: dg.OpExecutionContext, config: Mapping[str, Any]) -> dg.Output[None]:
     """Resume the named run with the decision; the approve run names it and its child."""
     # The op is a service call made from the UI: it runs what `runs approve` runs.
     from neurocore_dagster.runs import resume_blueprint
 
     instance = context.instance
     target = gated_run(instance, find_run(instance, config["run_id"]))
+    project = served_project(instance, target)
     decision = {
         "approved": config["approved"],
         "note": config.get("note", ""),
@@ -105,9 +140,9 @@ def decide_run(
     outcome = resume_blueprint(
         target.run_id,
         instance=instance,
-        registry=registry,
+        registry=project.registry,
         resume_data=decision,
-        project_root=project_root,
+        project_root=project.root,
     )
     instance.add_run_tags(context.run_id, {RESUMED_IN_TAG: outcome.run_id})
     word = "approved" if decision["approved"] else "rejected"

@@ -92,7 +92,7 @@ def project_definitions(
     too, or only on broken files (``dg check defs`` by default, like ``validate``).
     """
     overrides = dict(config_overrides or {})
-    approve = approve_job(project.root, registry)  # resumes with the registry given, as the CLI
+    approve = approve_job(project, registry)  # resumes with the registry given, as the CLI
     registry = registry if registry is not None else discover_project_skills(project)
     cache = ParseCache.for_project(project.root, project.blueprints_dir)
     step_blueprint = _step_blueprint(project)
