@@ -31,6 +31,7 @@ from neurocore_dagster import (
 )
 from neurocore_dagster.dagster_layer.component import VALIDATION_ENV_VAR
 from neurocore_dagster.dagster_layer.job_shape import SHAPE_TAG
+from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = "neurocore_dagster.BlueprintsComponent"
@@ -93,7 +94,9 @@ def test_builds_what_build_definitions_builds(sandbox: DefsFolderSandbox) -> Non
     _write_defs(folder, {})
     shape = _shape(_build(sandbox, folder))
     assert shape == _shape(build_definitions(folder, strict=True))
-    assert {"greet_flow", "support_triage", "summarize_ticket"} <= set(shape["jobs"])
+    assert {"greet_flow", "support_triage", "summarize_ticket", APPROVE_JOB_NAME} <= set(
+        shape["jobs"]
+    )
     assert "weekday_billing_check" in shape["schedules"] and shape["sensors"]
 
 
@@ -251,7 +254,7 @@ def test_scaffolded_python_component_loads(sandbox: DefsFolderSandbox) -> None:
     # Without a defs.yaml, Dagster loads the folder's modules (skills/hello.py defines no
     # Dagster objects) and the component that component.py returns.
     with sandbox.build_all_defs() as defs:
-        assert [job.name for job in defs.resolve_all_job_defs()] == ["hello"]
+        assert [job.name for job in defs.resolve_all_job_defs()] == ["hello", APPROVE_JOB_NAME]
 
 
 def _load_error(sandbox: DefsFolderSandbox, folder: Path) -> str:
@@ -292,7 +295,8 @@ class DgProject:
         env = {k: v for k, v in os.environ.items() if k != VALIDATION_ENV_VAR}
         env.update(
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-            PYTHONPATH=str(self.root / "src"),
+            # The checkout under test first, not whatever copy the venv installed.
+            PYTHONPATH=f"{self.root / 'src'}{os.pathsep}{ROOT}",
             DAGSTER_HOME=str(self.home),
             DAGSTER_DG_UPDATE_CHECK_ENABLED="0",
             NO_COLOR="1",
@@ -341,7 +345,7 @@ def test_dg_lists_the_component_type(dg_project: DgProject) -> None:
 
 def test_dg_lists_checks_and_launches_blueprint_jobs(dg_project: DgProject) -> None:
     listed = json.loads(_ok(dg_project.run(str(DG), "list", "defs", "--json")))
-    assert [job["name"] for job in listed["jobs"]] == ["hello"]
+    assert {job["name"] for job in listed["jobs"]} == {"hello", APPROVE_JOB_NAME}
     assert "All definitions loaded successfully" in _ok(dg_project.run(str(DG), "check", "defs"))
     config = {"resources": {"neurocore": {"config": {"initial_data": {"name": "dg"}}}}}
     _ok(dg_project.run(str(DG), "launch", "--job", "hello", "--config-json", json.dumps(config)))

@@ -26,6 +26,7 @@ from neurocore_dagster.blueprint.cache import (
     ParseCache,
 )
 from neurocore_dagster.blueprint.loader import read_blueprint
+from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
 
 REPORT = re.compile(
     r"blueprint files: (?P<hits>\d+) from the parse cache, (?P<parsed>\d+) parsed "
@@ -80,7 +81,11 @@ def load(
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="neurocore_dagster"):
         defs = build_definitions(root, registry=skills or registry())
-    jobs = {job.name: job.description or "" for job in defs.resolve_all_job_defs()}
+    jobs = {
+        job.name: job.description or ""
+        for job in defs.resolve_all_job_defs()
+        if job.name != APPROVE_JOB_NAME
+    }
     [found] = [m for m in map(REPORT.search, caplog.messages) if m]
     return Load(jobs, *(int(found.group(g)) for g in ("hits", "parsed", "rebuilt", "removed")))
 
@@ -299,7 +304,7 @@ def test_the_cache_can_be_turned_off(
     monkeypatch.setenv(CACHE_ENV, "0")
     with caplog.at_level(logging.INFO, logger="neurocore_dagster"):
         defs = build_definitions(root, registry=registry())
-    assert {job.name for job in defs.resolve_all_job_defs()} == {"f0", "f1"}
+    assert {job.name for job in defs.resolve_all_job_defs()} == {"f0", "f1", APPROVE_JOB_NAME}
     assert not (root / CACHE_FOLDER).exists()
     assert not any(REPORT.search(m) for m in caplog.messages)
 

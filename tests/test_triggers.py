@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 
 from neurocore_dagster import BlueprintError, build_definitions, execute_blueprint, load_blueprint
+from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
 from neurocore_dagster.skills.discovery import discover_skills
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,8 @@ def test_bad_triggers_are_located(tmp_path: Path, trigger: str, line: int, snipp
     assert snippet in message
     defs = build_definitions(tmp_path)
     assert [j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")] == [
-        "broken__t"
+        "broken__t",
+        APPROVE_JOB_NAME,
     ]
 
 

@@ -1,4 +1,5 @@
-"""``Definitions`` for a whole project: one job per blueprint file, with its triggers.
+"""``Definitions`` for a whole project: one job per blueprint file, with its triggers,
+and the approve job that decides suspended runs from the UI (:mod:`approve_job`).
 
 A broken blueprint never hides the others. By default each one is logged and
 shown in the Dagster UI as a job named ``broken__<file stem>``, whose
@@ -20,6 +21,7 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
+from neurocore_dagster.dagster_layer.approve_job import approve_job
 from neurocore_dagster.dagster_layer.checking import ProjectCheck, check_project
 from neurocore_dagster.dagster_layer.executor import step_blueprint_hint
 from neurocore_dagster.dagster_layer.job import job_for_project
@@ -58,7 +60,7 @@ def build_definitions(
     strict: bool = False,
     config_overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> dg.Definitions:
-    """A job per blueprint, plus its schedules and sensors.
+    """A job per blueprint, plus its schedules and sensors, and ``neurocore__approve_run``.
 
     ``config_overrides`` maps a blueprint name to ``{component: {key: value}}``; it
     wins over ``neurocore.yaml`` and the blueprint, and loses to run config.
@@ -90,6 +92,7 @@ def project_definitions(
     too, or only on broken files (``dg check defs`` by default, like ``validate``).
     """
     overrides = dict(config_overrides or {})
+    approve = approve_job(project, registry)  # resumes with the registry given, as the CLI
     registry = registry if registry is not None else discover_project_skills(project)
     cache = ParseCache.for_project(project.root, project.blueprints_dir)
     step_blueprint = _step_blueprint(project)
@@ -97,9 +100,10 @@ def project_definitions(
         return _step_definitions(step_blueprint, registry, project, translator, overrides, cache)
     with _collector_paused():
         strictness = (strict, strict if warnings_fail is None else warnings_fail)
-        return _definitions(
+        defs = _definitions(
             project, registry, translator, strictness, overrides, display_root, cache
         )
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[approve]))
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from typing import Any
 
 import dagster as dg
 
+from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME, APPROVE_OP_NAME
 from neurocore_dagster.dagster_layer.resources import RUN_RESOURCE_KEY, RunInputs
 from neurocore_dagster.dagster_layer.stored_outputs import stored_lineage
 from neurocore_dagster.dagster_layer.suspensions import ended_at_gate, take_suspension_in_run
@@ -207,11 +208,12 @@ def _mark_suspended(context: Any, op: PlanOp, outcome: OpOutcome, op_name: str) 
 
 
 def how_to_decide(run_id: str, op_name: str) -> str:
+    launchpad = f"ops: {{{APPROVE_OP_NAME}: {{config: {{run_id: {run_id}, approved: true}}}}}}"
+    resume = "resources: {neurocore: {config: {resume_data: {approved: true}}}}"
     return (
         f"Decide with `neurocore-dagster runs approve {run_id}` (add --reject to reject), "
-        f"or in the Dagster UI re-execute this run from step {op_name!r} with run config "
-        "resources: {neurocore: {config: {resume_data: {approved: true, note: '...', "
-        "by: '...'}}}}"
+        f"or in the Dagster UI launch job {APPROVE_JOB_NAME} with config {launchpad} "
+        f"(or re-execute this run from step {op_name!r} with run config {resume})"
     )
 
 
