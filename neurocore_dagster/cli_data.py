@@ -11,7 +11,9 @@ written), except for an input declared with a non-text type, read as JSON
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ def initial_data(
     """``--data-file`` values, then ``--data`` items, checked against ``inputs``."""
     data: dict[str, Any] = dict(read_data_file(data_file)) if data_file else {}
     data.update(parse_data_items(items, input_types(inputs)))
+    _check_undeclared(sorted(set(data) - set(inputs)) if inputs else [], inputs)
     for key, spec in inputs.items():
         if spec.required and spec.default is None and data.get(key) is None:
             raise DataError(
@@ -54,6 +57,27 @@ def initial_data(
                 f"got {type(value).__name__} {json.dumps(value, default=str)[:80]}"
             )
     return data
+
+
+def _check_undeclared(keys: list[str], inputs: Mapping[str, FieldSpec]) -> None:
+    """A key close to a declared input is a typo: refused. Others pass, with a warning.
+
+    NeuroCore hands every ``--data`` key to the run, declared or not, so an extra key
+    is kept; but a misspelled input would silently run with the input's default.
+    """
+    declared = ", ".join(sorted(inputs))
+    for key in keys:
+        close = difflib.get_close_matches(key, list(inputs), n=1, cutoff=0.75)
+        if close:
+            raise DataError(
+                f"input {key!r} is not declared; did you mean {close[0]!r}? "
+                f"The blueprint's inputs: {declared}"
+            )
+        print(
+            f"warning: {key!r} is not a declared input ({declared}); "
+            "it is passed to the run as given",
+            file=sys.stderr,
+        )
 
 
 def read_data_file(name: str) -> dict[str, Any]:

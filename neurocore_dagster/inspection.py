@@ -61,15 +61,21 @@ def list_runs(
 ) -> list[dg.DagsterRun]:
     """Newest first; only runs of blueprint jobs; at most ``limit`` (at least 1).
 
-    A run whose process died is marked failed.
+    ``blueprint`` is a blueprint's name or its job's name (``support-triage`` or
+    ``support_triage``). A run whose process died is marked failed.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ExecutionError(f"limit must be a whole number of at least 1, got {limit!r}")
     if status is not None and status not in STATUSES:
         raise ExecutionError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
-    tags = {BLUEPRINT_TAG: blueprint} if blueprint else {}
+    filters = [dg.RunsFilter()]
+    if blueprint:
+        by_name = dg.RunsFilter(tags={BLUEPRINT_TAG: blueprint})
+        filters = [by_name, dg.RunsFilter(job_name=blueprint)]
+    records = {r.dagster_run.run_id: r for f in filters for r in instance.get_run_records(f)}
     found = []
-    for run in instance.get_runs(filters=dg.RunsFilter(tags=tags)):
+    for record in sorted(records.values(), key=lambda r: r.create_timestamp, reverse=True):
+        run = record.dagster_run
         if BLUEPRINT_TAG not in run.tags:
             continue
         run = reap_if_dead(instance, run)

@@ -391,3 +391,54 @@ def test_tool_agent_takes_its_arguments_from_the_run(
     code, out, err = _main(capsys, "-p", str(folder), "run", blueprint, "--data", argument)
     assert code == 0, err
     assert _outcome(out)["context"]["tool_result"] == 3
+
+
+# undeclared --data keys and runs list --blueprint ------------------------------------------
+
+
+@settings(max_examples=20)
+@given(
+    typo=st.sampled_from(["user_name", "loud"]).flatmap(
+        lambda name: st.integers(0, len(name) - 1).map(
+            lambda i: name[:i] + name[i + 1 :]  # one letter dropped
+        )
+    )
+)
+def test_a_misspelled_input_is_refused_naming_the_input(typo: str) -> None:
+    """A key one letter away from a declared input is a typo, not new data."""
+    from neurocore_dagster.blueprint.model import FieldSpec
+    from neurocore_dagster.cli_data import DataError, initial_data
+
+    inputs = {"user_name": FieldSpec(type="string"), "loud": FieldSpec(type="boolean")}
+    with pytest.raises(DataError, match=r"did you mean '(user_name|loud)'"):
+        initial_data(None, [f"{typo}=x"], inputs)
+
+
+def test_an_undeclared_key_passes_with_a_warning(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blueprint = str(project / "blueprints" / "greet.yaml")
+    code, out, err = _main(capsys, "-p", str(project), "run", blueprint, "--data", "ticket=1")
+    assert code == 0
+    assert "warning: 'ticket' is not a declared input (loud, user_name)" in err
+    assert _outcome(out)["context"]["ticket"] == "1"
+    code, _, err = _main(capsys, "-p", str(project), "run", blueprint, "--data", "usr_name=x")
+    assert code == 2
+    assert "did you mean 'user_name'?" in err
+
+
+def test_runs_list_takes_the_blueprint_or_its_job_name(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _main(
+        capsys, "-p", str(project), "run", str(project / "blueprints" / "greet.yaml")
+    )
+    assert code == 0
+    run_id = _outcome(out)["run_id"]
+    for name in ("greet-flow", "greet_flow"):
+        code, out, _ = _main(capsys, "-p", str(project), "runs", "list", "--blueprint", name)
+        assert code == 0 and run_id in out, name
+    code, out, _ = _main(
+        capsys, "-p", str(project), "runs", "list", "--blueprint", "support_triage"
+    )
+    assert code == 0 and run_id not in out
