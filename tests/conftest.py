@@ -73,6 +73,26 @@ def instance() -> Iterator[dg.DagsterInstance]:
         assert not leaks, f"secret values found in instance storage: {leaks}"
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
+)
+def sql_instance(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dg.DagsterInstance]:
+    """A real instance on each SQL run storage Dagster ships: sqlite, then PostgreSQL.
+
+    Modules whose tests must hold on both (run lifecycle, atomic claims) alias it
+    as their ``instance``; the PostgreSQL case belongs to the services suite.
+    """
+    home = tmp_path_factory.mktemp(f"home-{request.param}")
+    overrides = {}
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        overrides = {"storage": {"postgres": {"postgres_url": url}}}
+    with dg.instance_for_test(temp_dir=str(home), overrides=overrides) as inst:
+        yield inst
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on 127.0.0.1 for the whole session."""

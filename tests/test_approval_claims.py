@@ -34,18 +34,10 @@ from neurocore_dagster.inspection import list_runs
 GO = {"approved": True, "by": "ada", "note": "ship it"}
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
-)
-def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(scope="module")
+def instance(sql_instance: dg.DagsterInstance) -> dg.DagsterInstance:
     """Claims are atomic on both SQL storages Dagster ships for runs."""
-    home = tmp_path_factory.mktemp(f"home-{request.param}")
-    overrides = {}
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        overrides = {"storage": {"postgres": {"postgres_url": url}}}
-    with dg.instance_for_test(temp_dir=str(home), overrides=overrides) as inst:
-        yield inst
+    return sql_instance
 
 
 def gated(

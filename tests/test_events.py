@@ -152,14 +152,15 @@ def test_loop_visits_are_events(instance: Any) -> None:
     assert all(v["duration_ms"] >= 0 for v in meta["visits"])
 
 
-def test_join_conflict_is_logged_with_both_nodes(instance: Any) -> None:
-    blueprint = Blueprint.model_validate(
+def _fork_join(name: str, b: tuple[str, dict[str, Any]], c: tuple[str, dict[str, Any]]) -> Any:
+    """a forks into b and c (skill, config), which join at j."""
+    return Blueprint.model_validate(
         {
-            "name": "conflict",
+            "name": name,
             "components": [
                 {"name": "a", "type": "trace"},
-                {"name": "b", "type": "set", "config": {"key": "k", "value": 1}},
-                {"name": "c", "type": "set", "config": {"key": "k", "value": 2}},
+                {"name": "b", "type": b[0], "config": b[1]},
+                {"name": "c", "type": c[0], "config": c[1]},
                 {"name": "j", "type": "trace"},
             ],
             "flow": {
@@ -173,6 +174,12 @@ def test_join_conflict_is_logged_with_both_nodes(instance: Any) -> None:
                 ],
             },
         }
+    )
+
+
+def test_join_conflict_is_logged_with_both_nodes(instance: Any) -> None:
+    blueprint = _fork_join(
+        "conflict", ("set", {"key": "k", "value": 1}), ("set", {"key": "k", "value": 2})
     )
     job = build_job(blueprint, registry(), project_root=".")
     result = job.execute_in_process(instance=instance)
@@ -202,27 +209,7 @@ def test_join_conflict_is_logged_with_both_nodes(instance: Any) -> None:
 def test_join_warns_when_a_later_write_discards_a_parallel_one(
     b: tuple[str, dict[str, Any]], c: tuple[str, dict[str, Any]], warned: bool, instance: Any
 ) -> None:
-    blueprint = Blueprint.model_validate(
-        {
-            "name": "overwrite",
-            "components": [
-                {"name": "a", "type": "trace"},
-                {"name": "b", "type": b[0], "config": b[1]},
-                {"name": "c", "type": c[0], "config": c[1]},
-                {"name": "j", "type": "trace"},
-            ],
-            "flow": {
-                "type": "graph",
-                "nodes": [{"id": n, "component": n} for n in "abcj"],
-                "edges": [
-                    {"source": "a", "target": "b"},
-                    {"source": "a", "target": "c"},
-                    {"source": "b", "target": "j"},
-                    {"source": "c", "target": "j"},
-                ],
-            },
-        }
-    )
+    blueprint = _fork_join("overwrite", b, c)
     job = build_job(blueprint, registry(), project_root=".")
     result = job.execute_in_process(
         instance=instance, run_config=run_config(job, initial_data={"d": {"a": 0}})

@@ -20,17 +20,10 @@ from neurocore_dagster import Blueprint, BlueprintRun, ExecutionError, execute_b
 from neurocore_dagster import resume_blueprint as resume
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
-)
-def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    home = tmp_path_factory.mktemp(f"home-{request.param}")
-    overrides = {}
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        overrides = {"storage": {"postgres": {"postgres_url": url}}}
-    with dg.instance_for_test(temp_dir=str(home), overrides=overrides) as inst:
-        yield inst
+@pytest.fixture(scope="module")
+def instance(sql_instance: dg.DagsterInstance) -> dg.DagsterInstance:
+    """Runs on both SQL run storages Dagster ships (sqlite, PostgreSQL)."""
+    return sql_instance
 
 
 def _failing(folder: Path) -> Blueprint:

@@ -24,18 +24,10 @@ from neurocore_dagster import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
-)
-def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(scope="module")
+def instance(sql_instance: dg.DagsterInstance) -> dg.DagsterInstance:
     """The run-lifecycle tests run on sqlite storage and on a real PostgreSQL server."""
-    home = tmp_path_factory.mktemp(f"home-{request.param}")
-    overrides = {}
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        overrides = {"storage": {"postgres": {"postgres_url": url}}}
-    with dg.instance_for_test(temp_dir=str(home), overrides=overrides) as inst:
-        yield inst
+    return sql_instance
 
 
 def _lines(path: Path) -> list[str]:
