@@ -22,30 +22,12 @@ from neurocore_dagster.llm.provider import (
 
 
 class AnthropicProvider(SDKProvider):
-    def __init__(
-        self,
-        name: str,
-        model: str,
-        *,
-        base_url: str = "",
-        api_key: str | None = None,
-        timeout_seconds: float = 60.0,
-        max_retries: int = 2,
-        **settings: Any,
-    ) -> None:
-        super().__init__(name, model, **settings)
-        self._base_url = base_url
-        self._api_key = api_key  # None: the SDK reads ANTHROPIC_API_KEY itself
-        self._timeout = timeout_seconds
-        self._max_retries = max_retries
+    """Anthropic's Messages API; without ``api_key`` the SDK reads ANTHROPIC_API_KEY."""
 
     def _new_client(self) -> Any:
         import anthropic
 
-        options: dict[str, Any] = {"timeout": self._timeout, "max_retries": self._max_retries}
-        if self._base_url:
-            options["base_url"] = self._base_url
-        return anthropic.AsyncAnthropic(api_key=self._api_key, **options)
+        return anthropic.AsyncAnthropic(api_key=self._api_key, **self._client_options())
 
     def _params(self, request: ChatRequest) -> dict[str, Any]:
         system, turns = request.system_and_turns()

@@ -16,22 +16,7 @@ _ROLES = {"user": "user", "assistant": "model", "model": "model"}
 
 
 class GeminiProvider(SDKProvider):
-    def __init__(
-        self,
-        name: str,
-        model: str,
-        *,
-        base_url: str = "",
-        api_key: str | None = None,
-        timeout_seconds: float = 60.0,
-        max_retries: int = 2,
-        **settings: Any,
-    ) -> None:
-        super().__init__(name, model, **settings)
-        self._base_url = base_url
-        self._api_key = api_key  # None: the SDK reads GEMINI_API_KEY / GOOGLE_API_KEY itself
-        self._timeout = timeout_seconds
-        self._max_retries = max_retries
+    """Google's Gemini API; without ``api_key`` the SDK reads GEMINI_API_KEY or GOOGLE_API_KEY."""
 
     def _new_client(self) -> Any:
         from google import genai

@@ -33,20 +33,21 @@ class OpenAIProvider(SDKProvider):
         max_retries: int = 2,
         **settings: Any,
     ) -> None:
-        super().__init__(name, model, **settings)
-        self._base_url = base_url
         # None lets the SDK read OPENAI_API_KEY itself; a keyless server gets a placeholder.
-        self._api_key = api_key or (None if key_required else NO_KEY)
-        self._timeout = timeout_seconds
-        self._max_retries = max_retries
+        super().__init__(
+            name,
+            model,
+            base_url=base_url,
+            api_key=api_key or (None if key_required else NO_KEY),
+            timeout_seconds=timeout_seconds,
+            max_retries=max_retries,
+            **settings,
+        )
 
     def _new_client(self) -> Any:
         import openai
 
-        options: dict[str, Any] = {"timeout": self._timeout, "max_retries": self._max_retries}
-        if self._base_url:
-            options["base_url"] = self._base_url
-        return openai.AsyncOpenAI(api_key=self._api_key, **options)
+        return openai.AsyncOpenAI(api_key=self._api_key, **self._client_options())
 
     async def _complete(self, request: ChatRequest) -> LLMResponse:
         async with self.session() as client:

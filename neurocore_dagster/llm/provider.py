@@ -250,8 +250,33 @@ class SDKProvider(ChatProvider):
     An SDK's async client holds connections bound to the event loop that opened
     them, and a run calls providers from several loops (one per step thread,
     each ended when its step ends); a client opened and closed within the call
-    never outlives its loop.
+    never outlives its loop. The connection settings every SDK client takes are
+    kept here; ``api_key=None`` lets the SDK read its own environment variable.
     """
+
+    def __init__(
+        self,
+        name: str,
+        model: str,
+        *,
+        base_url: str = "",
+        api_key: str | None = None,
+        timeout_seconds: float = 60.0,
+        max_retries: int = 2,
+        **settings: Any,
+    ) -> None:
+        super().__init__(name, model, **settings)
+        self._base_url = base_url
+        self._api_key = api_key
+        self._timeout = timeout_seconds
+        self._max_retries = max_retries
+
+    def _client_options(self) -> dict[str, Any]:
+        """``timeout``, ``max_retries`` and (when set) ``base_url``, as most SDKs name them."""
+        options: dict[str, Any] = {"timeout": self._timeout, "max_retries": self._max_retries}
+        if self._base_url:
+            options["base_url"] = self._base_url
+        return options
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Any]:
