@@ -106,7 +106,7 @@ def launch_from_ui(server: Webserver, instance: object) -> UiRun:
 
 
 def run_from_cli(home: Path) -> common.Sample:
-    command = [sys.executable, "-m", "neurocore_dagster.cli", "run", BLUEPRINT]
+    command = [sys.executable, "-m", "neurocore_dagster.cli.main", "run", BLUEPRINT]
     started = time.perf_counter()
     completed = subprocess.run(
         [*command, "--data", f"ticket={TICKET}"],

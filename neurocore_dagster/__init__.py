@@ -1,13 +1,19 @@
 """Run NeuroCore blueprints as Dagster jobs, with flowengine's results."""
 
 from neurocore_dagster.blueprint import Blueprint, load_blueprint
-from neurocore_dagster.dagster_layer.component import BlueprintOverrides, BlueprintsComponent
+from neurocore_dagster.dagster_layer.component.component import (
+    BlueprintOverrides,
+    BlueprintsComponent,
+)
 from neurocore_dagster.dagster_layer.definitions import build_definitions
-from neurocore_dagster.dagster_layer.job import build_job
-from neurocore_dagster.dagster_layer.results import final_context
-from neurocore_dagster.dagster_layer.run_config import run_config
-from neurocore_dagster.dagster_layer.threaded_executor import threads_executor
-from neurocore_dagster.dagster_layer.translator import BlueprintTranslator, TranslatorSettings
+from neurocore_dagster.dagster_layer.executors.threaded import threads_executor
+from neurocore_dagster.dagster_layer.jobs.build import build_job
+from neurocore_dagster.dagster_layer.jobs.run_config import run_config
+from neurocore_dagster.dagster_layer.storage.results import final_context
+from neurocore_dagster.dagster_layer.translation.translator import (
+    BlueprintTranslator,
+    TranslatorSettings,
+)
 from neurocore_dagster.errors import (
     BlueprintError,
     BlueprintIssue,
@@ -15,15 +21,15 @@ from neurocore_dagster.errors import (
     NeuroCoreDagsterError,
     SkillError,
 )
-from neurocore_dagster.runs import BlueprintRun, execute_blueprint, resume_blueprint
-from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
-from neurocore_dagster.streaming import (
+from neurocore_dagster.service.events import (
     FlowEvent,
     FlowEventType,
     execute_blueprint_stream,
     iter_blueprint_events,
     watch_run,
 )
+from neurocore_dagster.service.runs import BlueprintRun, execute_blueprint, resume_blueprint
+from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
 
 __all__ = [
     "AsyncSkill",

@@ -85,7 +85,7 @@ class Project:
 
     def cli(self, *args: str) -> subprocess.Popen[str]:
         """``neurocore-dagster --project <root> ARGS`` in a new process."""
-        command = [sys.executable, "-m", "neurocore_dagster.cli", "--project", str(self.root)]
+        command = [sys.executable, "-m", "neurocore_dagster.cli.main", "--project", str(self.root)]
         return subprocess.Popen(
             [*command, *args],
             env=self.env(),

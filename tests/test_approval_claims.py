@@ -28,8 +28,8 @@ from neurocore_dagster import (
     execute_blueprint,
     resume_blueprint,
 )
-from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
-from neurocore_dagster.inspection import list_runs
+from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
+from neurocore_dagster.service.inspect import list_runs
 
 GO = {"approved": True, "by": "ada", "note": "ship it"}
 

@@ -24,11 +24,15 @@ from hypothesis import strategies as st
 
 from neurocore_dagster import BlueprintError, build_definitions, execute_blueprint, final_context
 from neurocore_dagster.blueprint.loader import load_blueprint
-from neurocore_dagster.dagster_layer.approve_job import APPROVE_OP_NAME, find_run, served_project
-from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
+from neurocore_dagster.dagster_layer.approvals.approve_job import (
+    APPROVE_OP_NAME,
+    find_run,
+    served_project,
+)
+from neurocore_dagster.dagster_layer.approvals.reexecution_claims import children_of
+from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.reexecution_claims import children_of
-from neurocore_dagster.runs import run_failure_message
+from neurocore_dagster.service.runs import run_failure_message
 
 ROOT = Path(__file__).resolve().parent.parent
 GATED = ROOT / "blueprints" / "publish_with_approval.yaml"

@@ -44,7 +44,7 @@ from neurocore_dagster import (
 )
 from neurocore_dagster.blueprint.loader import blueprint_from_data
 from neurocore_dagster.blueprint.source import MAX_FILE_BYTES, SourceMap
-from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
+from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
 from neurocore_dagster.errors import MAX_RENDERED_ISSUES
 
 CORPUS = Path(__file__).parent / "fixtures" / "bad_blueprints"

@@ -12,9 +12,9 @@ import pytest
 from flowengine import FlowContext
 
 from neurocore_dagster import Blueprint, Skill, SkillMeta, SkillRegistry, execute_blueprint
-from neurocore_dagster.cli import main
+from neurocore_dagster.cli.main import main
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.inspection import list_runs
+from neurocore_dagster.service.inspect import list_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 GREET = str(ROOT / "blueprints" / "greet.yaml")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from neurocore_dagster.cli import main
+from neurocore_dagster.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,7 +161,7 @@ def test_error_exits(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_entry_point_is_installed() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "neurocore_dagster.cli", "--help"],
+        [sys.executable, "-m", "neurocore_dagster.cli.main", "--help"],
         capture_output=True,
         text=True,
         timeout=120,

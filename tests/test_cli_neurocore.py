@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurocore_dagster.cli import main
-from neurocore_dagster.cli_run_ids import SHOWN_MATCHES, RunIdError, only_match, resolve_run_id
-from neurocore_dagster.cli_values import DataItemError, parse_data_items
+from neurocore_dagster.cli.main import main
+from neurocore_dagster.cli.run_ids import SHOWN_MATCHES, RunIdError, only_match, resolve_run_id
+from neurocore_dagster.cli.values import DataItemError, parse_data_items
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,7 @@ def test_version() -> None:
     from importlib.metadata import version
 
     done = subprocess.run(
-        [sys.executable, "-m", "neurocore_dagster.cli", "--version"],
+        [sys.executable, "-m", "neurocore_dagster.cli.main", "--version"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -270,7 +270,7 @@ def test_resume_data_decides_a_suspended_run_once(
 
 def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "neurocore_dagster.cli", "-p", str(project), *args],
+        [sys.executable, "-m", "neurocore_dagster.cli.main", "-p", str(project), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -407,7 +407,7 @@ def test_tool_agent_takes_its_arguments_from_the_run(
 def test_a_misspelled_input_is_refused_naming_the_input(typo: str) -> None:
     """A key one letter away from a declared input is a typo, not new data."""
     from neurocore_dagster.blueprint.model import FieldSpec
-    from neurocore_dagster.cli_data import DataError, initial_data
+    from neurocore_dagster.cli.data import DataError, initial_data
 
     inputs = {"user_name": FieldSpec(type="string"), "loud": FieldSpec(type="boolean")}
     with pytest.raises(DataError, match=r"did you mean '(user_name|loud)'"):

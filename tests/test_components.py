@@ -29,9 +29,9 @@ from neurocore_dagster import (
     final_context,
     threads_executor,
 )
-from neurocore_dagster.dagster_layer.component import VALIDATION_ENV_VAR
-from neurocore_dagster.dagster_layer.job_shape import SHAPE_TAG
-from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
+from neurocore_dagster.dagster_layer.component.component import VALIDATION_ENV_VAR
+from neurocore_dagster.dagster_layer.jobs.job_shape import SHAPE_TAG
+from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = "neurocore_dagster.BlueprintsComponent"

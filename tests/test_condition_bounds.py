@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from skills_lib import registry
 
 from neurocore_dagster import BlueprintError, execute_blueprint, load_blueprint
-from neurocore_dagster.blueprint.conditions import MAX_CONDITION_VALUE, condition_problems
+from neurocore_dagster.blueprint.condition_check import MAX_CONDITION_VALUE, condition_problems
 from neurocore_dagster.runtime import expressions
 from neurocore_dagster.runtime.expressions import evaluate
 

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neurocore_dagster import Blueprint, Skill, SkillMeta, SkillRegistry, execute_blueprint
-from neurocore_dagster.cli import main
-from neurocore_dagster.dagster_layer.context_codec import JSON_MAGIC, decode, encode
+from neurocore_dagster.cli.main import main
+from neurocore_dagster.dagster_layer.storage.context_codec import JSON_MAGIC, decode, encode
 from neurocore_dagster.runtime.delta import Change, Delta, MetaDelta
 
 _scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)

@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 from claim_project import Project, make_project
 
-from neurocore_dagster.dagster_layer.liveness import ProcessRef, run_process
-from neurocore_dagster.dagster_layer.translator import PROCESS_TAG
-from neurocore_dagster.inspection import list_runs, run_status
+from neurocore_dagster.dagster_layer.executors.liveness import ProcessRef, run_process
+from neurocore_dagster.dagster_layer.translation.translator import PROCESS_TAG
+from neurocore_dagster.service.inspect import list_runs, run_status
 
 
 def _wait_for(path: Path, process: subprocess.Popen[str], timeout_s: float = 120) -> None:

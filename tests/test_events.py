@@ -48,7 +48,7 @@ def test_final_context_reads_each_stored_delta_once(
     instance: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A chain's lineages share their deltas; rebuilding the context reads each file once."""
-    from neurocore_dagster.dagster_layer import io_manager
+    from neurocore_dagster.dagster_layer.storage import io_manager
 
     steps = [f"s{i}" for i in range(6)]
     blueprint = Blueprint.model_validate(

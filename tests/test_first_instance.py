@@ -25,7 +25,7 @@ PROCESSES = 6
 _CHILD = """
 import sys, time
 from pathlib import Path
-from neurocore_dagster.cli import main
+from neurocore_dagster.cli.main import main
 Path(sys.argv[1] + ".ready").touch()
 while not Path(sys.argv[2]).exists():
     time.sleep(0.001)

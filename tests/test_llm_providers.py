@@ -35,9 +35,9 @@ from neurocore_dagster import BlueprintError, build_job, execute_blueprint, load
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.llm import MockProvider, build_provider
 from neurocore_dagster.llm.choice import plan_llms
-from neurocore_dagster.skills.config import ConfigLayer, merge_layers
+from neurocore_dagster.project.component_config import ConfigLayer, merge_layers
+from neurocore_dagster.project.config import load_project
 from neurocore_dagster.skills.discovery import discover_project_skills
-from neurocore_dagster.skills.project import load_project
 
 TEXT = "".join(ANSWER)
 
@@ -455,7 +455,7 @@ _REGISTRY: list[Any] = []
 def _in_memory_project(llm: dict[str, str], ask: dict[str, str]) -> Any:
     from dataclasses import replace
 
-    from neurocore_dagster.skills.project import Project, ProjectFile
+    from neurocore_dagster.project.config import Project, ProjectFile
 
     if not _REGISTRY:
         folder = ASK_SKILL.parent.parent

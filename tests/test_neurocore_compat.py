@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 import neurocore_dagster
 from neurocore_dagster import discover_skills, execute_blueprint, load_blueprint
+from neurocore_dagster.service.events import FlowEvent, FlowEventType, iter_blueprint_events
 from neurocore_dagster.skills import neurocore_compat
 from neurocore_dagster.skills.neurocore_compat.names import MODULES
-from neurocore_dagster.streaming import FlowEvent, FlowEventType, iter_blueprint_events
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "fixtures" / "neurocore_project"

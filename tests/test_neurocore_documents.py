@@ -41,9 +41,9 @@ from neurocore_dagster import (
     load_blueprint,
 )
 from neurocore_dagster.blueprint.model import Component, Edge, Flow, Node, Settings, Step
-from neurocore_dagster.cli import main
+from neurocore_dagster.cli.main import main
 from neurocore_dagster.dagster_layer.definitions import validate_project
-from neurocore_dagster.skills.project import load_project
+from neurocore_dagster.project.config import load_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WARNED = sorted((FIXTURES / "warned_blueprints").glob("*.yaml"))

@@ -8,7 +8,7 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurocore_dagster.skills.plain_schema import plainly_valid
+from neurocore_dagster.project.plain_schema import plainly_valid
 
 values = st.one_of(
     st.none(),

@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from test_property_loader import EXAMPLES, SCALE, hostile_examples
 
 from neurocore_dagster import BlueprintError, build_definitions
-from neurocore_dagster.cli import main
-from neurocore_dagster.dagster_layer.names import APPROVE_JOB_NAME
-from neurocore_dagster.skills.project import load_project
+from neurocore_dagster.cli.main import main
+from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
+from neurocore_dagster.project.config import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE = re.compile(

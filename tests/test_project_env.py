@@ -19,9 +19,9 @@ from neurocore_dagster import (
     execute_blueprint,
     load_blueprint,
 )
-from neurocore_dagster.cli import main
-from neurocore_dagster.skills.project import load_project
-from neurocore_dagster.skills.project_env import find_project_root
+from neurocore_dagster.cli.main import main
+from neurocore_dagster.project.config import load_project
+from neurocore_dagster.project.env import find_project_root
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -42,7 +42,7 @@ from neurocore_dagster import (
     load_blueprint,
 )
 from neurocore_dagster.blueprint.checks import MAX_NAME_CHARS, RESERVED_PREFIX
-from neurocore_dagster.blueprint.conditions import MAX_CONDITION_CHARS
+from neurocore_dagster.blueprint.condition_check import MAX_CONDITION_CHARS
 from neurocore_dagster.blueprint.loader import blueprint_from_data
 from neurocore_dagster.blueprint.source import SourceMap, parse_yaml
 

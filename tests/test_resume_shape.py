@@ -29,7 +29,7 @@ from neurocore_dagster import (
     resume_blueprint,
     run_config,
 )
-from neurocore_dagster.dagster_layer.job_shape import PROJECT_CHANGED_TAG, SHAPE_TAG
+from neurocore_dagster.dagster_layer.jobs.job_shape import PROJECT_CHANGED_TAG, SHAPE_TAG
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp
 
 NAME = "shaped"
@@ -275,7 +275,7 @@ def test_resumed_value_is_the_one_the_parent_ran_with(
 
 def _reexecute_with(job: dg.JobDefinition, run_id: str, instance: dg.DagsterInstance) -> str:
     """Re-execute ``run_id`` from failure with ``job``, as the UI does with the current job."""
-    from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
+    from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 
     blueprint = load_blueprint(Path(job.metadata["neurocore/source"].value))  # type: ignore[union-attr]
     parent = instance.get_run_by_id(run_id)
@@ -327,7 +327,7 @@ def _error_texts(instance: dg.DagsterInstance, run_id: str) -> str:
 
 
 def resume_outcome(instance: dg.DagsterInstance, run_id: str) -> Any:
-    from neurocore_dagster.runs import blueprint_run
+    from neurocore_dagster.service.runs import blueprint_run
 
     return blueprint_run(run_id, instance=instance)
 

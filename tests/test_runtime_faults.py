@@ -82,7 +82,7 @@ def test_timeout_counts_from_the_first_step_not_dagsters_start_up(
 
 def test_the_run_start_cache_is_gone() -> None:
     """No module-global map of run start times grows with every run of a process."""
-    from neurocore_dagster.dagster_layer import ops
+    from neurocore_dagster.dagster_layer.jobs import op_rendering as ops
 
     assert not any(isinstance(v, dict) and "started" in k for k, v in vars(ops).items())
 
@@ -288,7 +288,7 @@ def test_condition_evaluation_is_safe_across_threads() -> None:
 
     from flowengine.errors import ConditionEvaluationError
 
-    from neurocore_dagster.runtime.conditions import step_decision
+    from neurocore_dagster.runtime.routing import step_decision
 
     wrong: list[str] = []
 

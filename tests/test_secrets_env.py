@@ -23,8 +23,8 @@ from neurocore_dagster import (
     build_job,
     execute_blueprint,
 )
-from neurocore_dagster.cli import config_error_text
-from neurocore_dagster.dagster_layer.config_types import FALSE_WORDS, TRUE_WORDS, EnvBool
+from neurocore_dagster.cli.main import config_error_text
+from neurocore_dagster.dagster_layer.jobs.config_types import FALSE_WORDS, TRUE_WORDS, EnvBool
 
 SCHEMA = {
     "type": "object",

@@ -17,8 +17,8 @@ from flowengine import FlowContext
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, Skill, SkillMeta
-from neurocore_dagster.cli import main
-from neurocore_dagster.streaming import (
+from neurocore_dagster.cli.main import main
+from neurocore_dagster.service.events import (
     FlowEventType,
     execute_blueprint_stream,
     iter_blueprint_events,
@@ -305,7 +305,7 @@ def test_watch_a_run_started_by_another_process(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "neurocore_dagster.cli",
+            "neurocore_dagster.cli.main",
             "--project",
             str(ROOT),
             "run",

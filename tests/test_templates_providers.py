@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from llm_servers import ANSWER, FakeServer, anthropic_route, openai_route, serve
 
-from neurocore_dagster.cli import main
+from neurocore_dagster.cli.main import main
 
 
 @pytest.fixture()

@@ -37,7 +37,7 @@ from neurocore_dagster import (
     run_config,
     threads_executor,
 )
-from neurocore_dagster.dagster_layer.reconstruct import reconstructable_job
+from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 from neurocore_dagster.plan.model import PlanOp
 
 

@@ -12,9 +12,9 @@ from neurocore.runtime import events as nc_events
 from neurocore.skills import base as nc_base
 
 from neurocore_dagster.llm import provider as our_provider
+from neurocore_dagster.service.events import FlowEvent, FlowEventType
 from neurocore_dagster.skills import base as our_base
 from neurocore_dagster.skills.neurocore_compat.names import MODULES
-from neurocore_dagster.streaming import FlowEvent, FlowEventType
 
 NOT_SERVED = {
     "neurocore.runtime": {

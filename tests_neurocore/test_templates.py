@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from neurocore_dagster import execute_blueprint, load_blueprint
-from neurocore_dagster.cli import main
+from neurocore_dagster.cli.main import main
 
 # template: (blueprint, initial data; NeuroCore has no `inputs`, so every value is given)
 TEMPLATES = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from neurocore_dagster.blueprint.conditions import RUN_TIME_REFUSALS, condition_problems
+from neurocore_dagster.blueprint.condition_check import RUN_TIME_REFUSALS, condition_problems
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 
 if TYPE_CHECKING:

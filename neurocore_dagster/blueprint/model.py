@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from neurocore_dagster.blueprint.conditions import RUN_TIME_REFUSALS
+from neurocore_dagster.blueprint.condition_check import RUN_TIME_REFUSALS
 from neurocore_dagster.blueprint.reading import Reading, Rules, read_as_neurocore
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.blueprint.sugar import (

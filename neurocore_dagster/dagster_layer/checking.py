@@ -27,11 +27,11 @@ import dagster as dg
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.job import job_for_project
-from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
+from neurocore_dagster.dagster_layer.jobs.build import job_for_project
+from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.dagster_layer.triggers import TriggerDef, build_triggers
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
-from neurocore_dagster.skills.project import Project
+from neurocore_dagster.project.config import Project
 from neurocore_dagster.skills.registry import SkillRegistry
 
 Overrides = Mapping[str, Mapping[str, Mapping[str, Any]]]

@@ -21,15 +21,15 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
-from neurocore_dagster.dagster_layer.approve_job import approve_job
+from neurocore_dagster.dagster_layer.approvals.approve_job import approve_job
 from neurocore_dagster.dagster_layer.checking import ProjectCheck, check_project
-from neurocore_dagster.dagster_layer.executor import step_blueprint_hint
-from neurocore_dagster.dagster_layer.job import job_for_project
-from neurocore_dagster.dagster_layer.names import BROKEN_PREFIX, dagster_name
-from neurocore_dagster.dagster_layer.translator import BlueprintTranslator
+from neurocore_dagster.dagster_layer.executors.selection import step_blueprint_hint
+from neurocore_dagster.dagster_layer.jobs.build import job_for_project
+from neurocore_dagster.dagster_layer.translation.names import BROKEN_PREFIX, dagster_name
+from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import BlueprintError
+from neurocore_dagster.project.config import Project, load_project
 from neurocore_dagster.skills.discovery import discover_project_skills
-from neurocore_dagster.skills.project import Project, load_project
 from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")

@@ -22,9 +22,9 @@ from neurocore_dagster.blueprint.triggers import (
     ScheduleTrigger,
     Trigger,
 )
-from neurocore_dagster.dagster_layer.names import dagster_name
-from neurocore_dagster.dagster_layer.results import final_context
-from neurocore_dagster.dagster_layer.run_config import run_config
+from neurocore_dagster.dagster_layer.jobs.run_config import run_config
+from neurocore_dagster.dagster_layer.storage.results import final_context
+from neurocore_dagster.dagster_layer.translation.names import dagster_name
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
 
 TriggerDef = dg.ScheduleDefinition | dg.SensorDefinition

@@ -29,8 +29,8 @@ from neurocore_dagster.llm.catalog import (
     key_required,
     sdk_installed,
 )
-from neurocore_dagster.skills.config import MergedConfig, is_env_ref
-from neurocore_dagster.skills.project import Project
+from neurocore_dagster.project.component_config import MergedConfig, is_env_ref
+from neurocore_dagster.project.config import Project
 from neurocore_dagster.skills.registry import SkillRegistry
 
 LLM_CONFIG_KEYS = ("llm_provider", "llm_model", "llm_api_key", "llm_base_url")

@@ -9,7 +9,7 @@ differ, neither in a result:
   cache of code objects), not at every evaluation;
 * every ``*`` and ``%`` runs through a guard that first checks the size of
   what it would build: a sequence repeated, or a ``%`` template's widths,
-  past :data:`~neurocore_dagster.blueprint.conditions.MAX_CONDITION_VALUE`
+  past :data:`~neurocore_dagster.blueprint.condition_check.MAX_CONDITION_VALUE`
   raises ``ConditionEvaluationError`` naming the condition (flowengine would
   try to allocate it), which the flow's ``on_condition_error`` policy handles.
 """
@@ -25,7 +25,7 @@ from flowengine import FlowContext
 from flowengine.errors import ConditionEvaluationError
 from flowengine.eval.safe_ast import SafeASTValidator
 
-from neurocore_dagster.blueprint.conditions import MAX_CONDITION_VALUE, format_width
+from neurocore_dagster.blueprint.condition_check import MAX_CONDITION_VALUE, format_width
 
 _MUL = "__neurocore_mul"
 _MOD = "__neurocore_mod"

@@ -18,8 +18,8 @@ from flowengine import BaseComponent, FlowContext
 from flowengine.errors import MaxIterationsError
 
 from neurocore_dagster.plan.model import LoopRegion, Route, Unit
-from neurocore_dagster.runtime.conditions import active_routes
-from neurocore_dagster.runtime.report import Report, visit_message
+from neurocore_dagster.runtime.op_report import Report, visit_message
+from neurocore_dagster.runtime.routing import active_routes
 from neurocore_dagster.runtime.runner import RunParams, run_unit
 
 

@@ -30,7 +30,7 @@ from neurocore_dagster.errors import SkillError
 from neurocore_dagster.plan.model import Unit
 from neurocore_dagster.runtime.clock import FlowClock
 from neurocore_dagster.runtime.event_loop import RunLoop
-from neurocore_dagster.runtime.report import Report
+from neurocore_dagster.runtime.op_report import Report
 
 log = logging.getLogger("neurocore_dagster")
 

@@ -22,9 +22,9 @@ from importlib.metadata import EntryPoints, entry_points
 from pathlib import Path
 
 from neurocore_dagster.errors import SkillError
+from neurocore_dagster.project.config import Project, load_project
 from neurocore_dagster.skills import neurocore_compat
 from neurocore_dagster.skills.base import is_skill_class, skill_meta_of
-from neurocore_dagster.skills.project import Project, load_project
 from neurocore_dagster.skills.registry import SkillRegistry
 
 ENTRY_POINT_GROUP = "neurocore.skills"

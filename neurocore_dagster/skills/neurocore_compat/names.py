@@ -17,7 +17,7 @@ _SHIMS = "neurocore_dagster.skills.neurocore_compat.shims"
 _ERRORS = "neurocore_dagster.errors"
 _PROVIDER = "neurocore_dagster.llm.provider"
 _LLM = "neurocore_dagster.llm"
-_EVENTS = "neurocore_dagster.streaming"
+_EVENTS = "neurocore_dagster.service.events"
 
 _SKILL_NAMES = {
     "Skill": f"{_BASE}:Skill",

@@ -81,8 +81,8 @@ def discover_skills(config: Any = None, *, registry: SkillRegistry | None = None
     ``config`` is NeuroCore's loaded config (anything with ``skills_dir``), a
     project root, or None for the working directory.
     """
+    from neurocore_dagster.project.config import load_project
     from neurocore_dagster.skills.discovery import discover_project_skills
-    from neurocore_dagster.skills.project import load_project
 
     skills_dir = getattr(config, "skills_dir", None)
     if skills_dir is not None:

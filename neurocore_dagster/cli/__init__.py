@@ -1,0 +1,1 @@
+"""The ``neurocore-dagster`` command line, on top of :mod:`neurocore_dagster.service`."""

@@ -1,0 +1,1 @@
+"""Plans rendered as Dagster jobs, resources, storage, executors and definitions."""

@@ -1,0 +1,1 @@
+"""Approval gates on Dagster: suspensions, one-winner claims, the approve job."""

@@ -1,0 +1,1 @@
+"""The ``dg`` component: ``neurocore_dagster.BlueprintsComponent``."""

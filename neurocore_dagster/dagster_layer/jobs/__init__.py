@@ -1,0 +1,1 @@
+"""Dagster jobs from plans: op rendering, config, reconstruction, recorded shapes."""

@@ -1,0 +1,170 @@
+"""JSON Schema (a skill's ``config_schema``) as Dagster config fields.
+
+Types map as string -> String, integer -> Int, number -> Float, boolean -> Bool,
+string enum -> Enum, array -> list of its item type, object with properties ->
+nested fields, other objects and untyped values -> Any. A value written in a
+file becomes the field's default (so the launchpad shows it and run config can
+override it key by key); a key the schema requires and no file sets is required
+run config. A schema with ``properties`` refuses other keys unless it says
+``additionalProperties``; a schema without properties is free-form. A value
+written as ``{env: NAME}`` becomes a default Dagster reads from the environment
+when a run starts (``StringSource``/``IntSource``/:class:`EnvBool`), so the secret
+itself is never part of the job, its run config or its events. Inside objects
+whose keys the schema does not list (free-form), such a value is read as a string.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+# The error a config type raises to refuse a value; Dagster exports it only here.
+from dagster._config.errors import PostProcessingError
+
+from neurocore_dagster.project.component_config import (
+    contains_env_ref,
+    effective_schema,
+    is_env_ref,
+)
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+"""What an environment variable read into a boolean field may hold (any case)."""
+
+
+class EnvBool(dg.ScalarUnion):
+    """A boolean, or ``{env: NAME}`` read as one of the documented words.
+
+    Dagster's ``BoolSource`` reads anything but false/none/0/empty as true, so
+    ``no`` and ``off`` would switch a flag on; here anything outside the two
+    word sets stops the launch with an error naming the variable and the field.
+    """
+
+    def __init__(self, field_name: str) -> None:
+        super().__init__(
+            scalar_type=bool,
+            non_scalar_schema=dg.Selector({"env": str}),
+            _key=f"NeurocoreEnvBool.{field_name}",
+        )
+        self._field = field_name
+
+    def post_process(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        name = value["env"]
+        text = os.environ.get(name)
+        component, _, key = self._field.partition("__")
+        where = f"config key {key.replace('__', '.')!r} of component {component!r}"
+        if text is None:
+            raise PostProcessingError(f'environment variable "{name}" ({where}) is not set')
+        word = text.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise PostProcessingError(  # the value itself is not shown: it may be a secret
+            f'environment variable "{name}" ({where}) does not hold a boolean; accepted, in '
+            "any case: true/false, 1/0, yes/no, on/off"
+        )
+
+
+_SOURCES: dict[str, Any] = {
+    "string": lambda name: dg.StringSource,
+    "integer": lambda name: dg.IntSource,
+    "boolean": EnvBool,
+}
+_SCALARS: dict[str, Any] = {
+    "string": dg.String,
+    "integer": dg.Int,
+    "number": dg.Float,
+    "boolean": dg.Bool,
+}
+_NO_DEFAULT = object()
+
+
+def config_field(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> dg.Field:
+    """The config field of a whole component: its schema's properties with file values."""
+    config_type = _object_type(effective_schema(dict(schema)), values, name)
+    if _any_required(schema, values):
+        return dg.Field(config_type, is_required=True, description=schema.get("description"))
+    return dg.Field(config_type, description=schema.get("description"))
+
+
+def _any_required(schema: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    props = schema.get("properties", {})
+    return any(
+        key not in values and "default" not in props.get(key, {})
+        for key in schema.get("required", [])
+    )
+
+
+def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> Any:
+    props: Mapping[str, Any] = schema.get("properties", {}) or {}
+    required = set(schema.get("required", []))
+    fields: dict[str, dg.Field] = {}
+    for key, prop in props.items():
+        default = values.get(key, prop.get("default", _NO_DEFAULT))
+        fields[key] = _field(prop, default, key in required, f"{name}__{key}")
+    for key, value in values.items():
+        if key not in fields:
+            fields[key] = _free_field(value, f"{name}__{key}")
+    if schema.get("additionalProperties") is False:
+        return dg.Shape(fields)
+    return dg.Permissive(fields)
+
+
+def _free_field(value: Any, name: str) -> dg.Field:
+    """A key no schema types: ``{env: NAME}`` is read as a string, also in nested objects."""
+    if is_env_ref(value):
+        return dg.Field(dg.StringSource, is_required=False, default_value=value)
+    if isinstance(value, dict) and contains_env_ref(value):
+        inner = {k: _free_field(v, f"{name}__{k}") for k, v in value.items()}
+        return dg.Field(dg.Permissive(inner), is_required=False, default_value=value)
+    return dg.Field(dg.Any, is_required=False, default_value=value)
+
+
+def _field(prop: Mapping[str, Any], default: Any, required: bool, name: str) -> dg.Field:
+    if is_env_ref(default):
+        source = _SOURCES.get(prop.get("type", "string"), _SOURCES["string"])(name)
+        return dg.Field(
+            source, is_required=False, default_value=default, description=prop.get("description")
+        )
+    if _is_free_object(prop) and isinstance(default, dict) and contains_env_ref(default):
+        field = _free_field(default, name)
+        return dg.Field(
+            field.config_type,
+            is_required=False,
+            default_value=default,
+            description=prop.get("description"),
+        )
+    config_type = _type_of(prop, default if isinstance(default, dict) else {}, name)
+    description = prop.get("description")
+    if default is _NO_DEFAULT:
+        return dg.Field(config_type, is_required=required, description=description)
+    if default is None:
+        return dg.Field(
+            dg.Noneable(config_type), is_required=False, default_value=None, description=description
+        )
+    return dg.Field(config_type, is_required=False, default_value=default, description=description)
+
+
+def _is_free_object(prop: Mapping[str, Any]) -> bool:
+    """An object (or untyped value) whose keys no ``properties`` list."""
+    return prop.get("type") in (None, "object") and not prop.get("properties")
+
+
+def _type_of(prop: Mapping[str, Any], nested: Mapping[str, Any], name: str) -> Any:
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        return dg.Any
+    if "enum" in prop and all(isinstance(v, str) for v in prop["enum"]):
+        return dg.Enum(name, [dg.EnumValue(v) for v in prop["enum"]])
+    if kind in _SCALARS:
+        return _SCALARS[kind]
+    if kind == "array":
+        items = prop.get("items")
+        return [_type_of(items, {}, f"{name}__item")] if isinstance(items, dict) else [dg.Any]
+    if kind == "object" and prop.get("properties"):
+        return _object_type(prop, nested, name)
+    return dg.Any

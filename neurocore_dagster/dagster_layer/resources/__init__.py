@@ -1,0 +1,1 @@
+"""Resources of blueprint jobs: one per component, the run's inputs, the LLMs."""

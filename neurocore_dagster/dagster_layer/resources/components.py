@@ -1,0 +1,199 @@
+"""Resources of a blueprint job: one per component, plus the run's inputs.
+
+A component's resource builds and ``init``s its skill once per step process,
+from config merged as ``neurocore.yaml`` < blueprint < run config. The
+``neurocore`` resource carries the run's initial data (run config, editable in
+the launchpad) and, for approvals, the decision to resume with.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from flowengine import BaseComponent
+
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.jobs.config_types import config_field
+from neurocore_dagster.errors import SkillError
+from neurocore_dagster.runtime.event_loop import RunLoop
+from neurocore_dagster.skills.registry import SkillRegistry
+
+RUN_RESOURCE_KEY = "neurocore"
+
+_INPUT_TYPES: dict[str, Any] = {
+    "string": dg.String,
+    "integer": dg.Int,
+    "number": dg.Float,
+    "boolean": dg.Bool,
+    "array": [dg.Any],
+    "object": dg.Permissive(),
+}
+
+
+class FirstStepStart:
+    """When this run's first step started (epoch seconds), read once per resource.
+
+    The flow's ``timeout_seconds`` counts from there, as flowengine's counts from
+    ``execute``: Dagster's own start-up (run worker, resources) is not the flow's.
+    The time is the run's earliest ``STEP_START`` event, so step processes agree.
+    It lives as long as the run's ``neurocore`` resource: nothing outlives the run.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: float | None = None
+
+    def get(self, instance: dg.DagsterInstance, run_id: str) -> float:
+        with self._lock:
+            if self._started is None:
+                self._started = first_step_start(instance, run_id)
+            return self._started
+
+
+def first_step_start(instance: dg.DagsterInstance, run_id: str) -> float:
+    """The timestamp of the run's first ``STEP_START`` event (now, if there is none yet)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.STEP_START, limit=1, ascending=True
+    ).records
+    return records[0].event_log_entry.timestamp if records else time.time()
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """The run's initial data and, when resuming an approval, the decision."""
+
+    initial_data: dict[str, Any] = field(default_factory=dict)
+    resume_data: dict[str, Any] | None = None
+    first_step: FirstStepStart = field(default_factory=FirstStepStart, compare=False)
+    loop: RunLoop = field(default_factory=RunLoop, compare=False)
+    """The run's event loop for async skills (closed when the resource is torn down)."""
+
+
+_RESUME_DATA = dg.Field(
+    dg.Noneable(
+        dg.Permissive(
+            {
+                "approved": dg.Field(dg.Bool, is_required=False),
+                "note": dg.Field(dg.String, is_required=False),
+                "by": dg.Field(dg.String, is_required=False),
+            }
+        )
+    ),
+    is_required=False,
+    default_value=None,
+    description="Decision for a suspended approval gate: {approved: bool, note: str, by: str}. "
+    "A non-boolean 'approved' is refused before the run starts.",
+)
+_FREE_FORM_DATA = dg.Field(
+    dg.Permissive(),
+    is_required=False,
+    default_value={},
+    description="Initial context data (free-form).",
+)
+_FREE_FORM_CONFIG = dg.Field(
+    dg.Shape({"initial_data": _FREE_FORM_DATA, "resume_data": _RESUME_DATA})
+)
+"""The run config of every blueprint without ``inputs``: built once, as Dagster config is
+immutable and costly to build (a project of 1,000 blueprints would build it 1,000 times)."""
+
+
+def run_inputs_resource(
+    blueprint: Blueprint, on_start: Callable[[dg.InitResourceContext], None] | None = None
+) -> dg.ResourceDefinition:
+    """The run's inputs; ``on_start`` may refuse the run first (it raises)."""
+
+    def build(init_context: dg.InitResourceContext) -> Iterator[RunInputs]:
+        if on_start is not None:
+            on_start(init_context)
+        config = init_context.resource_config or {}
+        data = {k: v for k, v in (config.get("initial_data") or {}).items()}
+        inputs = RunInputs(initial_data=data, resume_data=config.get("resume_data"))
+        try:
+            yield inputs
+        finally:
+            inputs.loop.close()
+
+    config_schema: Any = _FREE_FORM_CONFIG
+    if blueprint.inputs:
+        config_schema = {"initial_data": initial_data_field(blueprint), "resume_data": _RESUME_DATA}
+    return dg.ResourceDefinition(
+        resource_fn=build,
+        config_schema=config_schema,
+        description=f"Initial data of a run of blueprint {blueprint.name!r}.",
+    )
+
+
+def initial_data_field(blueprint: Blueprint) -> dg.Field:
+    """Typed fields from the blueprint's ``inputs``; free-form data without them."""
+    if not blueprint.inputs:
+        return _FREE_FORM_DATA
+    fields = {}
+    for name, spec in blueprint.inputs.items():
+        kind = _INPUT_TYPES.get(spec.type, dg.Any)
+        if spec.default is not None:
+            fields[name] = dg.Field(
+                kind, is_required=False, default_value=spec.default, description=spec.description
+            )
+        else:
+            fields[name] = dg.Field(
+                kind if spec.required else dg.Noneable(kind),
+                is_required=spec.required,
+                description=spec.description,
+            )
+    description = "Initial context data (the blueprint's declared inputs)."
+    if any(f.is_required for f in fields.values()):
+        return dg.Field(dg.Permissive(fields), is_required=True, description=description)
+    return dg.Field(dg.Permissive(fields), description=description)
+
+
+def component_resource(
+    blueprint: Blueprint,
+    component_name: str,
+    registry: SkillRegistry,
+    values: dict[str, Any],
+    resource_key: str,
+) -> dg.ResourceDefinition:
+    """Builds, injects the LLM into, ``init``s and health-checks the component's skill."""
+    component = blueprint.component(component_name)
+    cls = registry.get(component.type)
+    meta = registry.meta(component.type)
+
+    def build(init_context: dg.InitResourceContext) -> BaseComponent:
+        config = dict(init_context.resource_config or {})
+        instance = cls(component_name)
+        if meta.requires_llm:
+            instance.llm = init_context.resources.llm.for_component(resource_key)
+        try:
+            instance.init(config)
+        except Exception as error:
+            raise SkillError(
+                f"component {component_name!r} (skill {meta.name!r}) failed to start: "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        problems = instance.validate_config()
+        if problems:
+            raise SkillError(
+                f"component {component_name!r} (skill {meta.name!r}) refused its "
+                f"config: {'; '.join(problems)}"
+            )
+        # A failed health check is a warning, as in NeuroCore, not an error; a passed
+        # one is silent (one event per component per run would be noise).
+        if not instance.health_check() and init_context.log is not None:
+            init_context.log.warning(
+                f"component {component_name!r} (skill {meta.name} {meta.version}): "
+                "health_check FAILED"
+            )
+        return instance
+
+    return dg.ResourceDefinition(
+        resource_fn=build,
+        config_schema=config_field(meta.config_schema or {}, values, resource_key),
+        required_resource_keys={"llm"} if meta.requires_llm else None,
+        description=f"Component {component_name!r}: skill {meta.name} {meta.version}. "
+        f"{meta.description}".strip(),
+    )

@@ -1,0 +1,1 @@
+"""Where contexts live between ops and how a run's final context is read back."""

@@ -1,0 +1,1 @@
+"""How a blueprint is named and described in Dagster: the translator."""

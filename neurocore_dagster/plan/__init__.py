@@ -1,0 +1,1 @@
+"""Blueprints compiled into execution plans: pure, no Dagster."""

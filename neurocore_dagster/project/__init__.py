@@ -1,0 +1,1 @@
+"""A NeuroCore project: ``neurocore.yaml``, its environment, and new project skeletons."""

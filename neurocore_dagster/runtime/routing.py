@@ -1,0 +1,99 @@
+"""Step conditions and edge routing, with ``on_condition_error`` applied in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from flowengine import FlowContext
+from flowengine.errors import ConditionEvaluationError
+
+from neurocore_dagster.plan.model import Route
+from neurocore_dagster.runtime.expressions import evaluate
+from neurocore_dagster.runtime.op_report import Report
+
+Decision = Literal["run", "skip"]
+
+
+def step_decision(
+    unit_key: str,
+    component: str,
+    condition: str | None,
+    context: FlowContext,
+    policy: str,
+    reports: list[Report],
+) -> Decision:
+    """Whether a step runs; a skip is recorded in ``skipped_components`` as flowengine does."""
+    if not condition:
+        return "run"
+    try:
+        holds = evaluate(condition, context)
+    except ConditionEvaluationError as exc:
+        context.metadata.add_condition_error(component, exc, condition)
+        if policy == "fail":
+            raise
+        reports.append(
+            Report(
+                "condition_error",
+                unit_key,
+                f"condition of {unit_key!r} failed ({policy}): {exc}",
+                {"condition": condition},
+            )
+        )
+        holds = False
+    if not holds:
+        context.metadata.skipped_components.append(component)
+        reports.append(
+            Report(
+                "skipped",
+                unit_key,
+                f"{unit_key} skipped: condition is false",
+                {"reason": "condition false", "condition": condition},
+            )
+        )
+        return "skip"
+    return "run"
+
+
+def active_routes(
+    routes: Sequence[Route],
+    port: str | None,
+    context: FlowContext,
+    policy: str,
+    reports: list[Report],
+) -> list[Route]:
+    """The routes a node activates after it ran (flowengine's port-then-condition rule)."""
+    has_port_edges = any(r.port is not None for r in routes)
+    active = []
+    for route in routes:
+        if route.port is None or not has_port_edges:
+            port_ok = True
+        else:
+            port_ok = port is not None and route.port == port
+        if port_ok and _edge_condition_ok(route, context, policy, reports):
+            active.append(route)
+    return active
+
+
+def _edge_condition_ok(
+    route: Route, context: FlowContext, policy: str, reports: list[Report]
+) -> bool:
+    if not route.condition:
+        return True
+    try:
+        return evaluate(route.condition, context)
+    except ConditionEvaluationError as exc:
+        if policy == "fail":
+            raise
+        context.metadata.add_condition_error(
+            f"{route.source}->{route.target}", exc, route.condition
+        )
+        reports.append(
+            Report(
+                "condition_error",
+                route.source,
+                f"edge {route.label} condition failed, edge inactive ({policy}): {exc}",
+                {"condition": route.condition, "policy": policy},
+            )
+        )
+        return False

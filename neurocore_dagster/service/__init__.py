@@ -1,0 +1,1 @@
+"""Run, resume, approve, inspect and stream blueprint runs on a Dagster instance."""
