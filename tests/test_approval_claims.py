@@ -29,6 +29,13 @@ from neurocore_dagster import (
     resume_blueprint,
 )
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
+from neurocore_dagster.keys import (
+    DECIDED_BY_TAG,
+    DECIDED_IN_TAG,
+    DECISION_NOTE_TAG,
+    DECISION_TAG,
+    STATUS_TAG,
+)
 from neurocore_dagster.service.inspect import list_runs
 
 GO = {"approved": True, "by": "ada", "note": "ship it"}
@@ -227,12 +234,12 @@ def test_decided_run_is_retagged_and_child_carries_the_decision(
     pending = execute_blueprint(gated(tmp_path / "d"), registry(), instance=instance)
     second = resume_blueprint(first.run_id, instance=instance, registry=registry(), resume_data=GO)
     parent = instance.get_run_by_id(first.run_id)
-    assert parent.tags["neurocore/status"] == "decided"
-    assert parent.tags["neurocore/decided_in"] == second.run_id
+    assert parent.tags[STATUS_TAG] == "decided"
+    assert parent.tags[DECIDED_IN_TAG] == second.run_id
     child = instance.get_run_by_id(second.run_id)
-    assert child.tags["neurocore/decision"] == "approved"
-    assert child.tags["neurocore/decided_by"] == "ada"
-    assert child.tags["neurocore/decision_note"] == "ship it"
+    assert child.tags[DECISION_TAG] == "approved"
+    assert child.tags[DECIDED_BY_TAG] == "ada"
+    assert child.tags[DECISION_NOTE_TAG] == "ship it"
     suspended = {r.run_id for r in list_runs(instance, status="suspended", limit=1000)}
     assert pending.run_id in suspended and first.run_id not in suspended
     assert first.run_id in {r.run_id for r in list_runs(instance, status="decided", limit=1000)}
@@ -248,7 +255,7 @@ def test_approving_a_run_and_its_resumed_suspended_child_decides_once(
     first = execute_blueprint(gated(counter), registry(), instance=instance)
     child = resume_blueprint(first.run_id, instance=instance, registry=registry())
     assert child.status == "suspended"
-    assert instance.get_run_by_id(first.run_id).tags["neurocore/status"] == "decided"
+    assert instance.get_run_by_id(first.run_id).tags[STATUS_TAG] == "decided"
     outcomes: dict[str, BlueprintRun | Exception] = {}
 
     def approve(run_id: str) -> None:
@@ -296,7 +303,7 @@ def test_ui_reexecution_of_a_decided_run_is_refused_at_the_gate(
 
     ui = from_the_ui()
     assert ui.success
-    assert instance.get_run_by_id(ui.run_id).tags["neurocore/decided_by"] == "ui"
+    assert instance.get_run_by_id(ui.run_id).tags[DECIDED_BY_TAG] == "ui"
     with pytest.raises(ExecutionError, match=f"by 'ui' in run {ui.run_id}"):
         resume_blueprint(first.run_id, instance=instance, registry=registry(), resume_data=GO)
     again = from_the_ui()

@@ -30,8 +30,18 @@ from neurocore_dagster.dagster_layer.approvals.approve_job import (
     served_project,
 )
 from neurocore_dagster.dagster_layer.approvals.reexecution_claims import children_of
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import (
+    APPROVE_JOB_NAME,
+    DECIDED_BY_TAG,
+    DECIDED_IN_TAG,
+    DECIDES_TAG,
+    DECISION_NOTE_TAG,
+    DECISION_TAG,
+    PACKAGE_JOB_PREFIX,
+    RESUMED_IN_TAG,
+    STATUS_TAG,
+)
 from neurocore_dagster.service.runs import run_failure_message
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,17 +85,17 @@ def test_approves_a_suspended_run_by_prefix(
     result = approve(approve_job, instance, run_id=parent[:13], approved=True, note="ok", by="ada")
     assert result.success
     tags = instance.get_run_by_id(result.run_id).tags
-    child = tags["neurocore/resumed_in"]
-    assert tags["neurocore/decides"] == parent
+    child = tags[RESUMED_IN_TAG]
+    assert tags[DECIDES_TAG] == parent
     assert [r.run_id for r in children_of(instance, parent)] == [child]
     child_run = instance.get_run_by_id(child)
     assert child_run.status == dg.DagsterRunStatus.SUCCESS
-    assert child_run.tags["neurocore/decision"] == "approved"
-    assert child_run.tags["neurocore/decided_by"] == "ada"
-    assert child_run.tags["neurocore/decision_note"] == "ok"
+    assert child_run.tags[DECISION_TAG] == "approved"
+    assert child_run.tags[DECIDED_BY_TAG] == "ada"
+    assert child_run.tags[DECISION_NOTE_TAG] == "ok"
     parent_tags = instance.get_run_by_id(parent).tags
-    assert parent_tags["neurocore/status"] == "decided"
-    assert parent_tags["neurocore/decided_in"] == child
+    assert parent_tags[STATUS_TAG] == "decided"
+    assert parent_tags[DECIDED_IN_TAG] == child
     context = final_context(child, instance=instance)
     assert context.get("approval") == {"approved": True, "note": "ok", "by": "ada"}
     assert context.get("published")
@@ -125,12 +135,12 @@ def test_concurrent_approve_runs_make_one_decision(instance: dg.DagsterInstance)
     for process in processes:
         process.join(timeout=300)
         assert process.exitcode == 0
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"neurocore/decides": parent}))
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={DECIDES_TAG: parent}))
     assert len(runs) == len(deciders)
     [winner] = [r for r in runs if r.status == dg.DagsterRunStatus.SUCCESS]
     [child] = children_of(instance, parent)
-    assert winner.tags["neurocore/resumed_in"] == child.run_id
-    decider = child.tags["neurocore/decided_by"]
+    assert winner.tags[RESUMED_IN_TAG] == child.run_id
+    decider = child.tags[DECIDED_BY_TAG]
     for loser in (r for r in runs if r.run_id != winner.run_id):
         assert loser.status == dg.DagsterRunStatus.FAILURE
         assert f"already decided by {decider!r}" in run_failure_message(instance, loser.run_id)
@@ -145,9 +155,9 @@ def test_a_rejection_fails_the_gate_and_the_approve_run(
     assert f"run {parent} was rejected by 'ed'" in failure_text(result)
     [child] = children_of(instance, parent)
     assert child.status == dg.DagsterRunStatus.FAILURE
-    assert child.tags["neurocore/decision"] == "rejected"
-    assert instance.get_run_by_id(parent).tags["neurocore/status"] == "decided"
-    assert instance.get_run_by_id(result.run_id).tags["neurocore/resumed_in"] == child.run_id
+    assert child.tags[DECISION_TAG] == "rejected"
+    assert instance.get_run_by_id(parent).tags[STATUS_TAG] == "decided"
+    assert instance.get_run_by_id(result.run_id).tags[RESUMED_IN_TAG] == child.run_id
 
 
 def test_the_decider_defaults_to_the_launching_user_then_the_os_user(
@@ -158,8 +168,8 @@ def test_the_decider_defaults_to_the_launching_user_then_the_os_user(
     assert approve(approve_job, instance, run_id=by_os, approved=True).success
     [tagged] = children_of(instance, by_tag)
     [os_user] = children_of(instance, by_os)
-    assert tagged.tags["neurocore/decided_by"] == "ada@example.com"
-    assert os_user.tags["neurocore/decided_by"] == getpass.getuser()
+    assert tagged.tags[DECIDED_BY_TAG] == "ada@example.com"
+    assert os_user.tags[DECIDED_BY_TAG] == getpass.getuser()
 
 
 def test_a_run_that_is_not_pending_is_refused(
@@ -171,7 +181,7 @@ def test_a_run_that_is_not_pending_is_refused(
     result = approve(approve_job, instance, run_id=done.run_id, approved=True, by="ada")
     text = failure_text(result)
     assert f"run {done.run_id} (greet_flow) is success, not suspended" in text
-    assert "neurocore/status=suspended" in text
+    assert f"{STATUS_TAG}=suspended" in text
     assert not children_of(instance, done.run_id)
 
 
@@ -221,7 +231,7 @@ def test_a_blueprint_cannot_take_the_approve_jobs_name(tmp_path: Path) -> None:
     assert APPROVE_JOB_NAME in {job.name for job in defs.resolve_all_job_defs()}
     description = defs.resolve_job_def("broken__clash").description or ""
     assert "clash.yaml" in description and "job.reserved_name" in description
-    assert "'neurocore__'" in description
+    assert repr(PACKAGE_JOB_PREFIX) in description
     with pytest.raises(BlueprintError) as caught:
         build_definitions(tmp_path, strict=True)
     [problem] = caught.value.issues
@@ -237,7 +247,7 @@ def test_the_suspended_runs_log_gives_a_launchpad_config_that_works(
     config = yaml.safe_load(written.split(" (or re-execute", 1)[0])
     result = approve_job.execute_in_process(run_config=config, instance=instance)
     assert result.success
-    assert instance.get_run_by_id(result.run_id).tags["neurocore/decides"] == parent
+    assert instance.get_run_by_id(result.run_id).tags[DECIDES_TAG] == parent
 
 
 def test_two_projects_in_one_code_location_share_the_job(

@@ -44,8 +44,8 @@ from neurocore_dagster import (
 )
 from neurocore_dagster.blueprint.loader import blueprint_from_data
 from neurocore_dagster.blueprint.source import MAX_FILE_BYTES, SourceMap
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
 from neurocore_dagster.errors import MAX_RENDERED_ISSUES
+from neurocore_dagster.keys import APPROVE_JOB_NAME, BROKEN_PREFIX
 
 CORPUS = Path(__file__).parent / "fixtures" / "bad_blueprints"
 HEADER = re.compile(r"^# expect (?P<type>[a-z_]+\.[A-Za-z_]+)(?: at line (?P<line>\d+))?: \S")
@@ -179,7 +179,7 @@ def test_corpus_as_a_project_gives_one_placeholder_job_per_file(
     defs = build_definitions(project, registry=registry())
     names = [job.name for job in defs.resolve_all_job_defs() if job.name != APPROVE_JOB_NAME]
     assert len(names) == len(set(names)) == len(CASES)
-    assert all(name.startswith("broken__") for name in names)
+    assert all(name.startswith(BROKEN_PREFIX) for name in names)
     with pytest.raises(BlueprintError) as caught:
         build_definitions(project, registry=registry(), strict=True)
     assert {i.file for i in caught.value.issues} == {f"blueprints/{p.name}" for p in CASES}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from neurocore_dagster.cli.main import main
+from neurocore_dagster.keys import DECISION_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,7 +110,7 @@ def test_run_approve_and_refuse_second_decision(
     report = json.loads(out)
     assert report["parent_run_id"] == first["run_id"]
     assert {s["step"] for s in report["steps"]} == {"editor_review", "publisher"}
-    assert report["tags"]["neurocore/decision"] == "approved"
+    assert report["tags"][DECISION_TAG] == "approved"
     code, out, _ = _run(project, capsys, "runs", "inspect", first["run_id"])
     assert code == 0 and "writer" in out and "succeeded" in out
 

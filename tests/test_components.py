@@ -30,8 +30,7 @@ from neurocore_dagster import (
     threads_executor,
 )
 from neurocore_dagster.dagster_layer.component.component import VALIDATION_ENV_VAR
-from neurocore_dagster.dagster_layer.jobs.job_shape import SHAPE_TAG
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
+from neurocore_dagster.keys import APPROVE_JOB_NAME, BLUEPRINT_TAG, SHAPE_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = "neurocore_dagster.BlueprintsComponent"
@@ -139,7 +138,7 @@ def test_overrides_set_tags_executor_and_config(
         },
     )
     job = _build(sandbox, folder).resolve_job_def("greet_flow")
-    assert job.tags["team"] == "growth" and job.tags["neurocore/blueprint"] == "greet-flow"
+    assert job.tags["team"] == "growth" and job.tags[BLUEPRINT_TAG] == "greet-flow"
     assert job.executor_def is dg.in_process_executor
     result = job.execute_in_process(instance=instance)
     assert result.success
@@ -171,9 +170,9 @@ def test_threads_executor_override(sandbox: DefsFolderSandbox) -> None:
 
 def test_package_tags_are_refused(sandbox: DefsFolderSandbox) -> None:
     folder = sandbox.scaffold_component(BlueprintsComponent, defs_path="flows")
-    overrides = {"hello": {"tags": {"neurocore/blueprint": "other"}}}
+    overrides = {"hello": {"tags": {BLUEPRINT_TAG: "other"}}}
     _write_defs(folder, {"blueprints": "blueprints", "skills": "skills", "overrides": overrides})
-    assert "neurocore/blueprint are set by neurocore-dagster" in _load_error(sandbox, folder)
+    assert f"{BLUEPRINT_TAG} are set by neurocore-dagster" in _load_error(sandbox, folder)
 
 
 def test_override_for_unknown_blueprint_is_an_error(sandbox: DefsFolderSandbox) -> None:
@@ -352,7 +351,7 @@ def test_dg_lists_checks_and_launches_blueprint_jobs(dg_project: DgProject) -> N
     with dg.DagsterInstance.from_config(str(dg_project.home)) as instance:
         (run,) = instance.get_runs(dg.RunsFilter(job_name="hello"))
         assert run.status == dg.DagsterRunStatus.SUCCESS
-        assert run.tags["team"] == "data" and run.tags["neurocore/blueprint"] == "hello"
+        assert run.tags["team"] == "data" and run.tags[BLUEPRINT_TAG] == "hello"
         assert final_context(run, instance=instance).data.to_dict()["message"] == "Hello, dg!"
 
 

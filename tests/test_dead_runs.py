@@ -18,7 +18,7 @@ import dagster as dg
 from claim_project import Project, make_project
 
 from neurocore_dagster.dagster_layer.executors.liveness import ProcessRef, run_process
-from neurocore_dagster.dagster_layer.translation.translator import PROCESS_TAG
+from neurocore_dagster.keys import PROCESS_TAG
 from neurocore_dagster.service.inspect import list_runs, run_status
 
 

@@ -11,6 +11,15 @@ import dagster as dg
 import pytest
 
 from neurocore_dagster import BlueprintError, build_definitions, build_job, load_blueprint
+from neurocore_dagster.keys import (
+    BLUEPRINT_TAG,
+    BROKEN_PREFIX,
+    BROKEN_TAG,
+    FLOW_TYPE_TAG,
+    SKILL_TAG,
+    SKILL_VERSION_TAG,
+    SOURCE_METADATA,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,12 +35,12 @@ def _project(tmp_path: Path) -> Path:
 def test_job_shape_follows_blueprint() -> None:
     job = build_job(load_blueprint(ROOT / "blueprints" / "support_triage.yaml"), project_root=ROOT)
     assert job.name == "support_triage"
-    assert job.tags["neurocore/blueprint"] == "support-triage"
+    assert job.tags[BLUEPRINT_TAG] == "support-triage"
     names = {node.name for node in job.graph.nodes}
     assert names == {"classify", "bug", "billing", "other", "escalate", "reply"}
     classify = job.graph.node_named("classify")
-    assert classify.definition.tags["neurocore/skill"] == "classify_ticket"
-    assert classify.definition.tags["neurocore/skill_version"] == "1.0.0"
+    assert classify.definition.tags[SKILL_TAG] == "classify_ticket"
+    assert classify.definition.tags[SKILL_VERSION_TAG] == "1.0.0"
     outs = {o.name: o.is_required for o in classify.definition.output_defs}
     assert outs == {"flow_context": True, "to_bug": False, "to_billing": False, "to_other": False}
     assert "Flag confident bug reports" in job.graph.node_named("escalate").definition.description
@@ -59,7 +68,7 @@ def test_broken_blueprint_does_not_hide_others(
     assert "blueprints/nested/broken.yaml:4" in caplog.text
     placeholder = defs.resolve_job_def("broken__broken")
     assert "blueprints/nested/broken.yaml:4" in (placeholder.description or "")
-    assert placeholder.tags["neurocore/broken"] == "true"
+    assert placeholder.tags[BROKEN_TAG] == "true"
     result = placeholder.execute_in_process(raise_on_error=False)
     assert not result.success
     with pytest.raises(BlueprintError, match=r"blueprints/nested/broken.yaml:4"):
@@ -86,8 +95,8 @@ def test_every_run_is_tagged(instance: dg.DagsterInstance) -> None:
     result = job.execute_in_process(instance=instance)
     run = instance.get_run_by_id(result.run_id)
     assert run is not None
-    assert run.tags["neurocore/blueprint"] == "greet-flow"
-    assert run.tags["neurocore/flow_type"] == "sequential"
+    assert run.tags[BLUEPRINT_TAG] == "greet-flow"
+    assert run.tags[FLOW_TYPE_TAG] == "sequential"
 
 
 def test_dagster_definitions_validate_cli(tmp_path: Path) -> None:
@@ -126,14 +135,14 @@ def test_many_broken_blueprints_each_get_a_placeholder(tmp_path: Path) -> None:
     (root / "blueprints" / "other.yaml").write_text("~\n")
     defs = build_definitions(root)
     jobs = {job.name: job for job in defs.resolve_all_job_defs()}
-    placeholders = {name for name in jobs if name.startswith("broken__")}
+    placeholders = {name for name in jobs if name.startswith(BROKEN_PREFIX)}
     assert placeholders == {
         "broken__broken",
         "broken__broken_2",
         "broken__broken_3",
         "broken__other",
     }
-    sources = {jobs[name].metadata["neurocore/source"].value for name in placeholders}
+    sources = {jobs[name].metadata[SOURCE_METADATA].value for name in placeholders}
     assert sources == {
         "blueprints/broken.yaml",
         "blueprints/a/broken.yaml",

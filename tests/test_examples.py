@@ -17,6 +17,7 @@ from neurocore_dagster import (
     final_context,
     load_blueprint,
 )
+from neurocore_dagster.keys import BLUEPRINT_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +63,7 @@ def test_example_runs_with_dagster_cli(job_name: str, tmp_path: Path) -> None:
     instance = dg.DagsterInstance.from_config(str(home))
     [run] = instance.get_runs(filters=dg.RunsFilter(job_name=job_name))
     assert run.status == dg.DagsterRunStatus.SUCCESS
-    assert run.tags["neurocore/blueprint"]
+    assert run.tags[BLUEPRINT_TAG]
     expected = EXPECTED[job_name][1]
     assert _subset(final_context(run, instance=instance).data.to_dict(), expected) == expected
 

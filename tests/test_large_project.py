@@ -17,6 +17,8 @@ import pytest
 import yaml
 from webserver_process import INSTANCE_YAML, STARTUP_TIMEOUT_S, Webserver
 
+from neurocore_dagster.keys import BROKEN_PREFIX
+
 BLUEPRINTS = 1000
 SKILL = """
 from flowengine import FlowContext
@@ -104,6 +106,6 @@ def test_a_thousand_blueprints_load_in_the_webserver(
     [repository] = data["repositoriesOrError"]["nodes"]
     names = {job["name"] for job in repository["jobs"]}
     assert {f"flow_{i:04d}" for i in range(BLUEPRINTS)} <= names
-    assert not any(name.startswith("broken__") for name in names)
+    assert not any(name.startswith(BROKEN_PREFIX) for name in names)
     record_property("webserver_load_s", round(loaded_s, 1))
     assert loaded_s < STARTUP_TIMEOUT_S

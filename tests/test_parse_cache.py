@@ -26,7 +26,7 @@ from neurocore_dagster.blueprint.cache import (
     ParseCache,
 )
 from neurocore_dagster.blueprint.loader import read_blueprint
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
+from neurocore_dagster.keys import APPROVE_JOB_NAME
 
 REPORT = re.compile(
     r"blueprint files: (?P<hits>\d+) from the parse cache, (?P<parsed>\d+) parsed "

@@ -30,7 +30,7 @@ from test_property_loader import EXAMPLES, SCALE, hostile_examples
 
 from neurocore_dagster import BlueprintError, build_definitions
 from neurocore_dagster.cli.main import main
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
+from neurocore_dagster.keys import APPROVE_JOB_NAME, BROKEN_PREFIX
 from neurocore_dagster.project.config import load_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ def test_validate_and_definitions_report_the_same_problems(
         repository = defs.get_repository_def()  # Dagster accepts every name
         jobs = {j.name for j in repository.get_all_jobs() if not j.name.startswith("__")}
         jobs.discard(APPROVE_JOB_NAME)  # the package's own job
-        placeholders = {n for n in jobs if n.startswith("broken__")}
+        placeholders = {n for n in jobs if n.startswith(BROKEN_PREFIX)}
         assert len(placeholders) == len(broken)
         assert len(jobs) - len(placeholders) == len(files) - len(broken)
 

@@ -41,10 +41,11 @@ from neurocore_dagster import (
     discover_skills,
     load_blueprint,
 )
-from neurocore_dagster.blueprint.checks import MAX_NAME_CHARS, RESERVED_PREFIX
+from neurocore_dagster.blueprint.checks import MAX_NAME_CHARS
 from neurocore_dagster.blueprint.condition_check import MAX_CONDITION_CHARS
 from neurocore_dagster.blueprint.loader import blueprint_from_data
 from neurocore_dagster.blueprint.source import SourceMap, parse_yaml
+from neurocore_dagster.keys import RESERVED_NAME_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TEXTS = {p.name: p.read_text() for p in sorted((ROOT / "blueprints").glob("*.yaml"))}
@@ -281,7 +282,7 @@ def assert_clean(blueprint: Blueprint) -> None:
     names += [n.id for n in blueprint.flow.nodes or []]
     for name in names:
         assert name.strip() and len(name) <= MAX_NAME_CHARS, name
-        assert not name.strip().startswith(RESERVED_PREFIX), name
+        assert not name.strip().startswith(RESERVED_NAME_PREFIX), name
     settings_ = blueprint.flow.settings
     assert type(settings_.max_iterations) is int and type(settings_.fail_fast) is bool
     assert type(settings_.timeout_seconds) in (int, float)

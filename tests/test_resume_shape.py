@@ -29,7 +29,14 @@ from neurocore_dagster import (
     resume_blueprint,
     run_config,
 )
-from neurocore_dagster.dagster_layer.jobs.job_shape import PROJECT_CHANGED_TAG, SHAPE_TAG
+from neurocore_dagster.keys import (
+    BLUEPRINT_CHANGED_TAG,
+    PROJECT_CHANGED_TAG,
+    SHAPE_METADATA,
+    SHAPE_TAG,
+    SHAPE_UNRECORDED_TAG,
+    SOURCE_METADATA,
+)
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp
 
 NAME = "shaped"
@@ -205,7 +212,7 @@ def test_secrets_stay_references_and_are_read_again(
     run_id = _launch(_job(project), instance)
     run = instance.get_run_by_id(run_id)
     snapshot = instance.get_job_snapshot(run.job_snapshot_id)
-    recorded = json.dumps(snapshot.metadata["neurocore/shape"].value)
+    recorded = json.dumps(snapshot.metadata[SHAPE_METADATA].value)
     assert '{"env": "NC_RESUME_SHAPE_VALUE"}' in recorded and "value-at-launch" not in recorded
     monkeypatch.setenv("NC_RESUME_SHAPE_VALUE", "value-at-resume")
     (project / "gate").touch()
@@ -245,7 +252,7 @@ def test_resume_runs_the_recorded_blueprint_after_the_file_changed(
     assert grandchild.context.get("out") == "as-run"
     assert any("changed since run" in w for w in grandchild.warnings)
     for run_id in (child.run_id, grandchild.run_id):
-        assert _tags(instance, run_id)["neurocore/blueprint_changed"] == "true"
+        assert _tags(instance, run_id)[BLUEPRINT_CHANGED_TAG] == "true"
 
 
 @settings(max_examples=6)
@@ -277,7 +284,7 @@ def _reexecute_with(job: dg.JobDefinition, run_id: str, instance: dg.DagsterInst
     """Re-execute ``run_id`` from failure with ``job``, as the UI does with the current job."""
     from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 
-    blueprint = load_blueprint(Path(job.metadata["neurocore/source"].value))  # type: ignore[union-attr]
+    blueprint = load_blueprint(Path(job.metadata[SOURCE_METADATA].value))  # type: ignore[union-attr]
     parent = instance.get_run_by_id(run_id)
     assert parent is not None
     with reconstructable_job(blueprint, registry(), None, built=job) as recon:
@@ -375,7 +382,7 @@ def test_llm_settings_are_recorded_and_a_literal_key_only_as_its_digest(
     project = _llm_project(tmp_path / "p", "model-at-launch", "literal-key-1")
     defs = build_definitions(project, registry=skills)
     [job] = [j for j in defs.resolve_all_job_defs() if j.name == NAME]
-    assert "literal-key-1" not in json.dumps(job.metadata["neurocore/shape"].value)  # type: ignore[union-attr]
+    assert "literal-key-1" not in json.dumps(job.metadata[SHAPE_METADATA].value)  # type: ignore[union-attr]
     run_id = _launch(job, instance)
     (project / "gate").touch()
     _llm_project(project, "model-edited", "literal-key-1")
@@ -396,7 +403,7 @@ def test_a_run_recorded_before_job_shapes_resumes_with_a_warning(
 ) -> None:
     project = _project(tmp_path / "p", {"value": "current"})
     job = _job(project)
-    old = {k: v for k, v in job.metadata.items() if k != "neurocore/shape"}
+    old = {k: v for k, v in job.metadata.items() if k != SHAPE_METADATA}
     run_id = _launch(job.with_metadata(old), instance)
     (project / "gate").touch()
     resumed = resume_blueprint(run_id, instance=instance, registry=registry(), project_root=project)
@@ -404,4 +411,4 @@ def test_a_run_recorded_before_job_shapes_resumes_with_a_warning(
     assert resumed.context.get("out") == "current"
     [warning] = resumed.warnings
     assert f"run {run_id} predates recorded job shapes" in warning
-    assert _tags(instance, resumed.run_id)["neurocore/shape_unrecorded"] == "true"
+    assert _tags(instance, resumed.run_id)[SHAPE_UNRECORDED_TAG] == "true"

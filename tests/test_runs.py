@@ -20,6 +20,13 @@ from neurocore_dagster import (
     load_blueprint,
     resume_blueprint,
 )
+from neurocore_dagster.keys import (
+    BLUEPRINT_CHANGED_TAG,
+    DECIDED_BY_TAG,
+    DECISION_TAG,
+    STATUS_TAG,
+    SUSPENSION_REASON_TAG,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -191,8 +198,8 @@ def test_approval_suspends_then_approves(instance: Any) -> None:
     assert first.context.get("trace") == ["a"]
     run = instance.get_run_by_id(first.run_id)
     assert run.status == dg.DagsterRunStatus.SUCCESS
-    assert run.tags["neurocore/status"] == "suspended"
-    assert run.tags["neurocore/suspension_reason"] == "Ship it?"
+    assert run.tags[STATUS_TAG] == "suspended"
+    assert run.tags[SUSPENSION_REASON_TAG] == "Ship it?"
     second = resume_blueprint(
         first.run_id,
         instance=instance,
@@ -205,8 +212,8 @@ def test_approval_suspends_then_approves(instance: Any) -> None:
     assert not second.context.has("resume_data")
     child = instance.get_run_by_id(second.run_id)
     assert child.parent_run_id == first.run_id
-    assert child.tags["neurocore/decision"] == "approved"
-    assert child.tags["neurocore/decided_by"] == "ada"
+    assert child.tags[DECISION_TAG] == "approved"
+    assert child.tags[DECIDED_BY_TAG] == "ada"
 
 
 def test_approval_rejected_fails(instance: Any) -> None:
@@ -308,14 +315,14 @@ def test_multiprocess_suspended_run_resumes(tmp_path: Path) -> None:
     assert "multiprocess" in (result.stdout + result.stderr).lower()
     instance = dg.DagsterInstance.from_config(str(home))
     [run] = instance.get_runs()
-    assert run.tags["neurocore/status"] == "suspended"
+    assert run.tags[STATUS_TAG] == "suspended"
     resumed = resume_blueprint(
         run.run_id, instance=instance, project_root=ROOT, resume_data={"approved": True, "by": "ed"}
     )
     assert resumed.status == "completed", resumed.error
     assert resumed.context.get("published", "").startswith("Human-in-the-loop on Dagster")
     child = instance.get_run_by_id(resumed.run_id)
-    assert "neurocore/blueprint_changed" not in child.tags
+    assert BLUEPRINT_CHANGED_TAG not in child.tags
 
 
 def test_resume_uses_recorded_blueprint_when_file_changed(
@@ -334,7 +341,7 @@ def test_resume_uses_recorded_blueprint_when_file_changed(
         )
     assert "changed since run" in caplog.text
     assert second.status == "completed"
-    assert instance.get_run_by_id(second.run_id).tags["neurocore/blueprint_changed"] == "true"
+    assert instance.get_run_by_id(second.run_id).tags[BLUEPRINT_CHANGED_TAG] == "true"
 
 
 def test_step_processes_build_only_their_blueprint(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ from neurocore_dagster import (
     threads_executor,
 )
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
+from neurocore_dagster.keys import SKILL_TAG
 from neurocore_dagster.plan.model import PlanOp
 
 
@@ -169,7 +170,7 @@ def test_max_concurrent_caps_running_steps(instance: dg.DagsterInstance) -> None
 
 def test_tag_concurrency_limits_are_honoured(instance: dg.DagsterInstance) -> None:
     blueprint = fork_join("tag-limited", "busy", {"group": "tagged", "seconds": 0.2}, 4)
-    limits = [{"key": "neurocore/skill", "value": "busy", "limit": 1}]
+    limits = [{"key": SKILL_TAG, "value": "busy", "limit": 1}]
     config = _threads(tag_concurrency_limits=limits)
     run = execute_blueprint(blueprint, _registry(), instance=instance, run_config=config)
     assert run.status == "completed", run.error

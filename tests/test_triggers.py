@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from neurocore_dagster import BlueprintError, build_definitions, execute_blueprint, load_blueprint
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
+from neurocore_dagster.keys import APPROVE_JOB_NAME
 from neurocore_dagster.skills.discovery import discover_skills
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,6 +13,7 @@ import pytest
 from webserver_process import INSTANCE_YAML, LOCATION, REPOSITORY, Webserver
 
 from neurocore_dagster import final_context
+from neurocore_dagster.keys import DECIDED_IN_TAG, STATUS_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,7 +117,7 @@ def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None
     run_id = _launch(webserver, "publish_with_approval", {})
     assert webserver.wait_for_run(run_id) == "SUCCESS"
     with _instance(webserver) as instance:
-        assert instance.get_run_by_id(run_id).tags["neurocore/status"] == "suspended"
+        assert instance.get_run_by_id(run_id).tags[STATUS_TAG] == "suspended"
     decision = {
         "resources": {
             "neurocore": {
@@ -149,7 +150,7 @@ def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None
             "by": "ui",
         }
         assert context.get("published", "").startswith("Human-in-the-loop")
-        assert instance.get_run_by_id(run_id).tags["neurocore/decided_in"] == child
+        assert instance.get_run_by_id(run_id).tags[DECIDED_IN_TAG] == child
 
 
 @pytest.mark.services

@@ -18,7 +18,16 @@ from webserver_process import INSTANCE_YAML, LOCATION, REPOSITORY, Webserver
 from neurocore_dagster import final_context
 from neurocore_dagster.dagster_layer.approvals.approve_job import APPROVE_OP_NAME
 from neurocore_dagster.dagster_layer.approvals.reexecution_claims import children_of
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
+from neurocore_dagster.keys import (
+    APPROVE_JOB_NAME,
+    DECIDED_BY_TAG,
+    DECIDED_IN_TAG,
+    DECIDES_TAG,
+    DECISION_NOTE_TAG,
+    DECISION_TAG,
+    RESUMED_IN_TAG,
+    STATUS_TAG,
+)
 from neurocore_dagster.service.runs import run_failure_message
 
 LAUNCH = """
@@ -58,7 +67,7 @@ def suspended(server: Webserver) -> str:
     run_id = launch(server, "publish_with_approval", {})
     assert server.wait_for_run(run_id) == "SUCCESS"
     with dg.DagsterInstance.from_config(str(server.home)) as instance:
-        assert instance.get_run_by_id(run_id).tags["neurocore/status"] == "suspended"
+        assert instance.get_run_by_id(run_id).tags[STATUS_TAG] == "suspended"
     return run_id
 
 
@@ -69,15 +78,15 @@ def test_approve_run_decides_a_suspended_run(webserver: Webserver) -> None:
     with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
         tags = instance.get_run_by_id(approver).tags
         [child] = children_of(instance, parent)
-        assert tags["neurocore/decides"] == parent
-        assert tags["neurocore/resumed_in"] == child.run_id
+        assert tags[DECIDES_TAG] == parent
+        assert tags[RESUMED_IN_TAG] == child.run_id
         assert child.status == dg.DagsterRunStatus.SUCCESS
-        assert child.tags["neurocore/decision"] == "approved"
-        assert child.tags["neurocore/decided_by"] == "ada"
-        assert child.tags["neurocore/decision_note"] == "looks good"
+        assert child.tags[DECISION_TAG] == "approved"
+        assert child.tags[DECIDED_BY_TAG] == "ada"
+        assert child.tags[DECISION_NOTE_TAG] == "looks good"
         parent_tags = instance.get_run_by_id(parent).tags
-        assert parent_tags["neurocore/status"] == "decided"
-        assert parent_tags["neurocore/decided_in"] == child.run_id
+        assert parent_tags[STATUS_TAG] == "decided"
+        assert parent_tags[DECIDED_IN_TAG] == child.run_id
         context = final_context(child.run_id, instance=instance)
         assert context.get("approval") == {"approved": True, "note": "looks good", "by": "ada"}
         assert context.get("published", "").startswith("Human-in-the-loop")
@@ -93,11 +102,11 @@ def test_two_concurrent_approve_runs_make_one_child(webserver: Webserver) -> Non
     [loser] = [run for run, status in statuses.items() if status == "FAILURE"]
     with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
         [child] = children_of(instance, parent)
-        decider = child.tags["neurocore/decided_by"]
-        assert instance.get_run_by_id(winner).tags["neurocore/resumed_in"] == child.run_id
+        decider = child.tags[DECIDED_BY_TAG]
+        assert instance.get_run_by_id(winner).tags[RESUMED_IN_TAG] == child.run_id
         message = run_failure_message(instance, loser)
         assert f"already decided by {decider!r} in run {child.run_id}" in message
-        assert "neurocore/resumed_in" not in instance.get_run_by_id(loser).tags
+        assert RESUMED_IN_TAG not in instance.get_run_by_id(loser).tags
 
 
 def test_a_rejection_from_the_ui_fails_the_gate(webserver: Webserver) -> None:
@@ -107,9 +116,9 @@ def test_a_rejection_from_the_ui_fails_the_gate(webserver: Webserver) -> None:
     with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
         [child] = children_of(instance, parent)
         assert child.status == dg.DagsterRunStatus.FAILURE
-        assert child.tags["neurocore/decision"] == "rejected"
-        assert child.tags["neurocore/decision_note"] == "not yet"
-        assert instance.get_run_by_id(parent).tags["neurocore/status"] == "decided"
+        assert child.tags[DECISION_TAG] == "rejected"
+        assert child.tags[DECISION_NOTE_TAG] == "not yet"
+        assert instance.get_run_by_id(parent).tags[STATUS_TAG] == "decided"
         assert f"run {parent} was rejected by 'ed'" in run_failure_message(instance, approver)
         assert final_context(child.run_id, instance=instance).get("published") is None
 
@@ -118,6 +127,6 @@ def test_pending_runs_are_found_by_the_ui_filter_tag(webserver: Webserver) -> No
     parent = suspended(webserver)
     data = webserver.graphql(
         "query($f: RunsFilter) { runsOrError(filter: $f) { ... on Runs { results { runId } } } }",
-        {"f": {"tags": [{"key": "neurocore/status", "value": "suspended"}]}},
+        {"f": {"tags": [{"key": STATUS_TAG, "value": "suspended"}]}},
     )
     assert parent in {r["runId"] for r in data["runsOrError"]["results"]}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from neurocore_dagster.blueprint.condition_check import RUN_TIME_REFUSALS, condition_problems
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
+from neurocore_dagster.keys import RESERVED_NAME_PREFIX
 
 if TYPE_CHECKING:
     from neurocore_dagster.blueprint.model import Blueprint, Flow, Step
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 MAX_NAME_CHARS = 100
 """Longest blueprint name, component name or node id: each becomes a Dagster name, and
 op names become folder names in run storage (a file name holds at most 255 bytes)."""
-
-RESERVED_PREFIX = "__"
-"""Names starting with it belong to Dagster (``__ASSET_JOB``) and to this package
-(``__initial__``, the run's initial data), so no blueprint name, component or node may."""
 
 
 def semantic_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
@@ -81,12 +78,12 @@ def name_problem(name: str) -> tuple[str, str, str] | None:
             f"is {len(name)} characters long",
             f"at most {MAX_NAME_CHARS} characters",
         )
-    if name.strip().startswith(RESERVED_PREFIX):
+    if name.strip().startswith(RESERVED_NAME_PREFIX):
         return (
             "name.reserved",
-            f"starts with {RESERVED_PREFIX!r}, which is reserved for Dagster's and "
+            f"starts with {RESERVED_NAME_PREFIX!r}, which is reserved for Dagster's and "
             "neurocore-dagster's own names",
-            f"a name that does not start with {RESERVED_PREFIX!r}",
+            f"a name that does not start with {RESERVED_NAME_PREFIX!r}",
         )
     return None
 

@@ -13,6 +13,7 @@ from neurocore_dagster.cli.templates import add_template_commands
 from neurocore_dagster.dagster_layer.definitions import build_definitions, display_path
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import BLUEPRINT_TAG, RESERVED_NAME_PREFIX, SOURCE_METADATA
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.translation_report import render_report
 from neurocore_dagster.project.config import load_project
@@ -44,11 +45,11 @@ def _list(args: argparse.Namespace) -> int:
     sensors = list(defs.sensors or [])
     print(f"{'job':28}  {'blueprint':26}  file")
     for job in sorted(jobs, key=lambda j: j.name):
-        if job.name.startswith("__"):
+        if job.name.startswith(RESERVED_NAME_PREFIX):
             continue
-        source = job.metadata.get("neurocore/source")
+        source = job.metadata.get(SOURCE_METADATA)
         file = display_path(project, Path(str(source.value))) if source is not None else ""
-        blueprint = job.tags.get("neurocore/blueprint", "(broken: see its description)")
+        blueprint = job.tags.get(BLUEPRINT_TAG, "(broken: see its description)")
         print(f"{job.name:28}  {blueprint:26}  {file}")
     print("\ntriggers:")
     for schedule in schedules:

@@ -11,6 +11,7 @@ from neurocore_dagster.cli.data import positive_int
 from neurocore_dagster.cli.run_ids import resolve_run_id
 from neurocore_dagster.cli.run_progress import console_level
 from neurocore_dagster.cli.values import RESUME_DATA_TYPES, parse_data_items
+from neurocore_dagster.keys import BLUEPRINT_TAG
 from neurocore_dagster.service.inspect import STATUSES, get_run, list_runs, run_report, run_status
 from neurocore_dagster.service.runs import (
     BlueprintRun,
@@ -95,7 +96,7 @@ def _list(args: argparse.Namespace) -> int:
         if record is not None and record.start_time:
             started = datetime.fromtimestamp(record.start_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
         print(
-            f"{run.run_id:36}  {run.tags.get('neurocore/blueprint', ''):24}  "
+            f"{run.run_id:36}  {run.tags.get(BLUEPRINT_TAG, ''):24}  "
             f"{run_status(run):9}  {started:19}  {run.parent_run_id or ''}"
         )
     return 0

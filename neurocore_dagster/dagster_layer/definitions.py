@@ -25,9 +25,10 @@ from neurocore_dagster.dagster_layer.approvals.approve_job import approve_job
 from neurocore_dagster.dagster_layer.checking import ProjectCheck, check_project
 from neurocore_dagster.dagster_layer.executors.selection import step_blueprint_hint
 from neurocore_dagster.dagster_layer.jobs.build import job_for_project
-from neurocore_dagster.dagster_layer.translation.names import BROKEN_PREFIX, dagster_name
+from neurocore_dagster.dagster_layer.translation.names import dagster_name
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import BlueprintError
+from neurocore_dagster.keys import BROKEN_PREFIX, BROKEN_TAG, ERROR_METADATA, SOURCE_METADATA
 from neurocore_dagster.project.config import Project, load_project
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.registry import SkillRegistry
@@ -284,8 +285,8 @@ def broken_job(shown: str, error: BlueprintError, name: str | None = None) -> dg
     @dg.job(
         name=job_name,
         description=f"Blueprint {shown} could not be loaded.\n\n```\n{text}\n```",
-        tags={"neurocore/broken": "true"},
-        metadata={"neurocore/source": shown, "neurocore/error": text},
+        tags={BROKEN_TAG: "true"},
+        metadata={SOURCE_METADATA: shown, ERROR_METADATA: text},
     )
     def broken() -> None:
         report_blueprint_error.alias("report_blueprint_error")()

@@ -26,9 +26,21 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.translation.translator import BLUEPRINT_TAG, STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.keys import CONTEXT_OUTPUTS
+from neurocore_dagster.keys import (
+    BLUEPRINT_TAG,
+    CONTEXT_OUTPUTS,
+    KEYS_WRITTEN_METADATA,
+    LAUNCH_TAG,
+    PORT_METADATA,
+    ROUTES_METADATA,
+    SKIP_REASON_METADATA,
+    SKIPPED_METADATA,
+    STATUS_TAG,
+    SUSPENDED_METADATA,
+    SUSPENDED_OP_TAG,
+    SUSPENSION_REASON_TAG,
+)
 from neurocore_dagster.runtime.op_report import parse_visit
 from neurocore_dagster.service.runs import (
     PreparedRun,
@@ -181,20 +193,20 @@ class _Translator:
 
     def _step_done(self, step: str, stamp: float, duration_ms: float | None) -> FlowEvent:
         output = self.outputs.get(step, {})
-        if output.get("skipped"):
+        if output.get(SKIPPED_METADATA):
             return self._make(
                 FlowEventType.STEP_SKIPPED,
                 step,
                 stamp,
                 duration_ms=duration_ms,
-                data={"reason": output.get("skip_reason") or "condition false"},
+                data={"reason": output.get(SKIP_REASON_METADATA) or "condition false"},
             )
         data = {
-            "keys": dict(output.get("keys_written") or {}),
-            "port": output.get("port") or None,
-            "routes": output.get("routes_activated"),
+            "keys": dict(output.get(KEYS_WRITTEN_METADATA) or {}),
+            "port": output.get(PORT_METADATA) or None,
+            "routes": output.get(ROUTES_METADATA),
         }
-        if output.get("suspended"):
+        if output.get(SUSPENDED_METADATA):
             data["suspended"] = True
         return self._make(
             FlowEventType.STEP_COMPLETED, step, stamp, duration_ms=duration_ms, data=data
@@ -208,10 +220,10 @@ class _Translator:
         duration = (stamp - self.started) * 1000 if self.started else None
         run = self.instance.get_run_by_id(self.run_id)
         if run is not None and run.tags.get(STATUS_TAG) == "suspended":
-            reason = run.tags.get("neurocore/suspension_reason", "")
+            reason = run.tags.get(SUSPENSION_REASON_TAG, "")
             return self._make(
                 FlowEventType.FLOW_SUSPENDED,
-                run.tags.get("neurocore/suspended_op", ""),
+                run.tags.get(SUSPENDED_OP_TAG, ""),
                 stamp,
                 duration_ms=duration,
                 data={"message": reason},
@@ -270,10 +282,6 @@ def watch_run(
     """Follow a run started anywhere (the UI, a schedule, another process)."""
     target = resolve_instance(instance, project_root)
     yield from follow_run(target, run_id, poll_seconds=poll_seconds)
-
-
-LAUNCH_TAG = "neurocore/launch"
-"""Tags a run started here so the launching thread can find it: ``execute_job`` takes no run id."""
 
 
 class _Launch:

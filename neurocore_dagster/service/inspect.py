@@ -8,9 +8,19 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.approvals.suspensions import ended_at_gate, is_pending
-from neurocore_dagster.dagster_layer.translation.translator import BLUEPRINT_TAG
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.keys import CONTEXT_OUTPUTS
+from neurocore_dagster.keys import (
+    BLUEPRINT_TAG,
+    CONTEXT_OUTPUTS,
+    KEYS_WRITTEN_METADATA,
+    LLM_CALLS_METADATA,
+    LLM_INPUT_TOKENS_METADATA,
+    LLM_OUTPUT_TOKENS_METADATA,
+    PACKAGE_PREFIX,
+    PORT_METADATA,
+    ROUTES_METADATA,
+    SKIP_REASON_METADATA,
+)
 from neurocore_dagster.service.dead_runs import reap_if_dead
 from neurocore_dagster.service.runs import blueprint_run
 
@@ -120,10 +130,10 @@ def step_summaries(instance: dg.DagsterInstance, run_id: str) -> list[StepSummar
                 else "not run",
                 duration_ms=round(duration, 1) if duration is not None else None,
                 attempts=stats.attempts,
-                port=str(meta.get("port", "")),
-                routes=str(meta.get("routes_activated", "")),
-                keys_written=dict(meta.get("keys_written") or {}),
-                skip_reason=str(meta.get("skip_reason", "")),
+                port=str(meta.get(PORT_METADATA, "")),
+                routes=str(meta.get(ROUTES_METADATA, "")),
+                keys_written=dict(meta.get(KEYS_WRITTEN_METADATA) or {}),
+                skip_reason=str(meta.get(SKIP_REASON_METADATA, "")),
             )
         )
     return summaries
@@ -141,7 +151,7 @@ def run_report(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
         "status": run_status(run) if outcome.status == "suspended" else outcome.status,
         "error": outcome.error,
         "parent_run_id": run.parent_run_id,
-        "tags": {k: v for k, v in run.tags.items() if k.startswith("neurocore/")},
+        "tags": {k: v for k, v in run.tags.items() if k.startswith(PACKAGE_PREFIX)},
         "steps": [asdict(s) for s in steps],
         "llm_usage": _llm_usage(instance, run_id),
         "context": outcome.context.data.to_dict(),
@@ -156,9 +166,9 @@ def _llm_usage(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
         event = record.event_log_entry.dagster_event
         metadata = event.event_specific_data.metadata if event else {}
         for key, name in (
-            ("calls", "llm_calls"),
-            ("input_tokens", "llm_input_tokens"),
-            ("output_tokens", "llm_output_tokens"),
+            ("calls", LLM_CALLS_METADATA),
+            ("input_tokens", LLM_INPUT_TOKENS_METADATA),
+            ("output_tokens", LLM_OUTPUT_TOKENS_METADATA),
         ):
             if name in metadata:
                 total[key] += int(metadata[name].value)

@@ -36,13 +36,10 @@ from neurocore_dagster.dagster_layer.jobs.recorded_job import (
     recorded_blueprint as recorded_blueprint,  # the CLI's replay reads it here
 )
 from neurocore_dagster.dagster_layer.jobs.run_config import run_config as job_run_config
-from neurocore_dagster.dagster_layer.resources.components import RUN_RESOURCE_KEY
 from neurocore_dagster.dagster_layer.storage.results import final_context, plan_ops
-from neurocore_dagster.dagster_layer.translation.translator import (
-    SUSPENDED_OP_TAG,
-    BlueprintTranslator,
-)
+from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import RUN_RESOURCE_KEY, SUSPENDED_OP_TAG
 from neurocore_dagster.project.env import project_root_of
 from neurocore_dagster.service.dead_runs import reap_if_dead
 from neurocore_dagster.skills.decisions import check_resume_data

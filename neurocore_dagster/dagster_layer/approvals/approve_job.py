@@ -34,14 +34,15 @@ from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 from dagster._core.storage.tags import USER_TAG
 
 from neurocore_dagster.dagster_layer.approvals.suspensions import ended_at_gate
-from neurocore_dagster.dagster_layer.jobs.build import SOURCE_METADATA
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME, APPROVE_OP_NAME
-from neurocore_dagster.dagster_layer.translation.translator import (
+from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import (
+    APPROVE_JOB_NAME,
+    APPROVE_OP_NAME,
     DECIDES_TAG,
     RESUMED_IN_TAG,
+    SOURCE_METADATA,
     STATUS_TAG,
 )
-from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.project.config import Project
 from neurocore_dagster.service.dead_runs import reap_if_dead
 from neurocore_dagster.skills.registry import SkillRegistry

@@ -35,6 +35,7 @@ from sqlalchemy import exc as db_exc
 
 from neurocore_dagster.dagster_layer.executors.liveness import ProcessRef
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import CLAIM_KEY_PREFIX
 
 _BUSY_RETRIES = 20
 _BUSY_WAIT_S = 0.05
@@ -62,7 +63,7 @@ class Claim:
 
 def claim_key(kind: str, run_id: str) -> str:
     """The storage key of the claim on ``run_id`` (``kind``: suspension or resume)."""
-    return f"neurocore/claim/{kind}/{run_id}"
+    return f"{CLAIM_KEY_PREFIX}{kind}/{run_id}"
 
 
 def read_claim(instance: dg.DagsterInstance, key: str) -> Claim | None:

@@ -36,7 +36,8 @@ from neurocore_dagster.dagster_layer.approvals.suspensions import (
     suspension_key,
     taken_message,
 )
-from neurocore_dagster.dagster_layer.translation.translator import (
+from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import (
     CLAIM_TAG,
     DAGSTER_PARENT_TAG,
     DAGSTER_ROOT_TAG,
@@ -44,7 +45,6 @@ from neurocore_dagster.dagster_layer.translation.translator import (
     STATUS_TAG,
     SUSPENDED,
 )
-from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.service.dead_runs import UNFINISHED, reap_dead_runs, reap_if_dead
 
 RESUME = "resume"

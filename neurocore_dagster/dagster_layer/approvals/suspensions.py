@@ -24,7 +24,8 @@ from neurocore_dagster.dagster_layer.approvals.claims import (
     insert_claim,
     read_claim,
 )
-from neurocore_dagster.dagster_layer.translation.translator import (
+from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import (
     CLAIM_TAG,
     DECIDED,
     DECIDED_BY_TAG,
@@ -34,7 +35,6 @@ from neurocore_dagster.dagster_layer.translation.translator import (
     STATUS_TAG,
     SUSPENDED,
 )
-from neurocore_dagster.errors import ExecutionError
 
 SUSPENSION = "suspension"
 _TAG_CHARS = 200

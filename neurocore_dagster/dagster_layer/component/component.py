@@ -29,13 +29,13 @@ from neurocore_dagster.dagster_layer.definitions import project_definitions
 from neurocore_dagster.dagster_layer.executors.threaded import threads_executor
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import BlueprintError, issue
+from neurocore_dagster.keys import PACKAGE_PREFIX
 from neurocore_dagster.plan.model import ExecutionPlan
 from neurocore_dagster.project.config import CONFIG_FILE, Project, load_project_file
 
 VALIDATION_ENV_VAR = "DAGSTER_IS_DEFS_VALIDATION_CLI"
 """Set to ``1`` by ``dg check defs`` and ``dagster definitions validate`` (Dagster documents it)."""
 
-PACKAGE_TAG_PREFIX = "neurocore/"
 
 EXECUTORS: Mapping[str, dg.ExecutorDefinition] = {
     "in_process": dg.in_process_executor,
@@ -87,11 +87,11 @@ class BlueprintOverrides(dg.Resolvable, dg.Model):
     @field_validator("tags")
     @classmethod
     def _no_package_tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        owned = sorted(key for key in tags if key.startswith(PACKAGE_TAG_PREFIX))
+        owned = sorted(key for key in tags if key.startswith(PACKAGE_PREFIX))
         if owned:
             raise ValueError(
                 f"tags {', '.join(owned)} are set by neurocore-dagster; "
-                f"choose keys outside {PACKAGE_TAG_PREFIX}"
+                f"choose keys outside {PACKAGE_PREFIX}"
             )
         return tags
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.translation.translator import PROCESS_TAG
+from neurocore_dagster.keys import PROCESS_TAG
 
 _PROC = Path("/proc")
 

@@ -44,9 +44,8 @@ from neurocore_dagster.dagster_layer.executors.threaded import (
     check_max_concurrent,
     threaded_executor_from_config,
 )
+from neurocore_dagster.keys import STEP_BLUEPRINT_KEY
 
-STEP_BLUEPRINT_KEY = "neurocore/step_blueprint"
-"""Reconstruction metadata key of the step-blueprint hint."""
 THREADS_EXECUTION: dict[str, Any] = {"config": {"threads": {}}}
 """Run config ``execution`` section selecting the threads executor with its defaults."""
 

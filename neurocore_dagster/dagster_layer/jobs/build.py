@@ -13,8 +13,6 @@ from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.dagster_layer.executors.selection import blueprint_executor
 from neurocore_dagster.dagster_layer.jobs.job_shape import (
-    SHAPE_METADATA,
-    SHAPE_TAG,
     SameJobAsParent,
     fingerprint,
     job_shape,
@@ -26,25 +24,37 @@ from neurocore_dagster.dagster_layer.jobs.op_rendering import (
     render_op,
 )
 from neurocore_dagster.dagster_layer.resources.components import (
-    RUN_RESOURCE_KEY,
     component_resource,
     run_inputs_resource,
 )
-from neurocore_dagster.dagster_layer.resources.llm import (
-    LLM_RESOURCE_KEY,
-    llm_components,
-    llm_resource,
-)
+from neurocore_dagster.dagster_layer.resources.llm import llm_components, llm_resource
 from neurocore_dagster.dagster_layer.storage.io_manager import context_io_manager
-from neurocore_dagster.dagster_layer.translation.names import RESERVED_JOB_PREFIXES, dagster_name
+from neurocore_dagster.dagster_layer.translation.names import dagster_name
 from neurocore_dagster.dagster_layer.translation.translator import (
-    BLUEPRINT_TAG,
     BlueprintTranslator,
     OpSpec,
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
-from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
+from neurocore_dagster.keys import (
+    BLUEPRINT_METADATA,
+    BLUEPRINT_TAG,
+    BLUEPRINT_VERSION_TAG,
+    CONTEXT_OUTPUT,
+    FLOW_TYPE_TAG,
+    IO_MANAGER_KEY,
+    LLM_RESOURCE_KEY,
+    PLAN_METADATA,
+    RESERVED_JOB_PREFIXES,
+    RESERVED_RESOURCE_KEYS,
+    RESOURCES_METADATA,
+    RUN_RESOURCE_KEY,
+    SHAPE_METADATA,
+    SHAPE_TAG,
+    SOURCE_METADATA,
+    SUSPENDED_OUTPUT,
+    UPSTREAM_INPUT,
+)
 from neurocore_dagster.llm.choice import LLMPlan, plan_llms, skill_values
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.model import ExecutionPlan, Route
@@ -57,13 +67,6 @@ from neurocore_dagster.project.component_config import (
 from neurocore_dagster.project.config import Project, load_project
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.registry import SkillRegistry
-
-BLUEPRINT_METADATA = "neurocore/blueprint"
-PLAN_METADATA = "neurocore/plan"
-SOURCE_METADATA = "neurocore/source"
-RESOURCES_METADATA = "neurocore/resources"
-"""Component name -> resource key, as the translator chose them (``run_config`` reads it)."""
-RESERVED_RESOURCE_KEYS = (RUN_RESOURCE_KEY, "io_manager", LLM_RESOURCE_KEY)
 
 
 def build_job(
@@ -129,15 +132,15 @@ def job_for_project(
     )
     if uses_llm:
         resource_defs[LLM_RESOURCE_KEY] = llm_resource(llm_plan, project.config.llm, keys)
-    resource_defs["io_manager"] = context_io_manager
+    resource_defs[IO_MANAGER_KEY] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
         executor_def=translator.get_executor(plan) or blueprint_executor(blueprint.source.path),
         tags={
             **job_tags,
             BLUEPRINT_TAG: blueprint.name,
-            "neurocore/blueprint_version": blueprint.version,
-            "neurocore/flow_type": blueprint.flow.type,
+            BLUEPRINT_VERSION_TAG: blueprint.version,
+            FLOW_TYPE_TAG: blueprint.flow.type,
             SHAPE_TAG: shape_tag,
         },
         metadata=metadata,

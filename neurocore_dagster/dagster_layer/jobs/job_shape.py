@@ -35,14 +35,12 @@ import dagster as dg
 
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import (
+    SHAPE_METADATA,
+    SHAPE_TAG,
+)
 from neurocore_dagster.project.config import Project
 
-SHAPE_METADATA = "neurocore/shape"
-SHAPE_TAG = "neurocore/shape"
-PROJECT_CHANGED_TAG = "neurocore/project_config_changed"
-"""On a resumed run: the ``neurocore.yaml`` keys that changed since its parent ran."""
-SHAPE_UNRECORDED_TAG = "neurocore/shape_unrecorded"
-"""On a resumed run whose parent predates recorded shapes (rebuilt from current files)."""
 DIGEST_KEY = "sha256"
 
 

@@ -25,16 +25,35 @@ from neurocore_dagster.dagster_layer.approvals.suspensions import (
     ended_at_gate,
     take_suspension_in_run,
 )
-from neurocore_dagster.dagster_layer.resources.components import RUN_RESOURCE_KEY, RunInputs
+from neurocore_dagster.dagster_layer.resources.components import RunInputs
 from neurocore_dagster.dagster_layer.storage.stored_outputs import stored_lineage
-from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME, APPROVE_OP_NAME
-from neurocore_dagster.dagster_layer.translation.translator import (
+from neurocore_dagster.dagster_layer.translation.translator import OpSpec
+from neurocore_dagster.keys import (
+    APPROVAL_MESSAGE_METADATA,
+    APPROVE_JOB_NAME,
+    APPROVE_OP_NAME,
+    CONTEXT_OUTPUT,
+    KEYS_WRITTEN_METADATA,
+    LLM_CALLS_METADATA,
+    LLM_INPUT_TOKENS_METADATA,
+    LLM_MODELS_METADATA,
+    LLM_OUTPUT_TOKENS_METADATA,
+    PORT_METADATA,
+    ROUTES_METADATA,
+    RUN_RESOURCE_KEY,
+    SKILL_METADATA,
+    SKILL_MS_METADATA,
+    SKIP_REASON_METADATA,
+    SKIPPED_METADATA,
     STATUS_TAG,
     SUSPENDED,
+    SUSPENDED_METADATA,
     SUSPENDED_OP_TAG,
-    OpSpec,
+    SUSPENDED_OUTPUT,
+    SUSPENSION_REASON_TAG,
+    UPSTREAM_INPUT,
+    VISITS_METADATA,
 )
-from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
 from neurocore_dagster.llm.provider import usage_scope
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
 from neurocore_dagster.runtime.clock import FlowClock
@@ -147,10 +166,10 @@ def _compute_fn(
         if usage.calls:
             metadata.update(
                 {
-                    "llm_calls": usage.calls,
-                    "llm_input_tokens": usage.input_tokens,
-                    "llm_output_tokens": usage.output_tokens,
-                    "llm_models": ", ".join(usage.models),
+                    LLM_CALLS_METADATA: usage.calls,
+                    LLM_INPUT_TOKENS_METADATA: usage.input_tokens,
+                    LLM_OUTPUT_TOKENS_METADATA: usage.output_tokens,
+                    LLM_MODELS_METADATA: ", ".join(usage.models),
                 }
             )
         suspends = outcome.suspended and passes_context_on(op)
@@ -201,7 +220,7 @@ def _mark_suspended(context: Any, op: PlanOp, outcome: OpOutcome, op_name: str) 
         {
             STATUS_TAG: SUSPENDED,
             SUSPENDED_OP_TAG: op.key,
-            "neurocore/suspension_reason": (meta.suspension_reason or "")[:200],
+            SUSPENSION_REASON_TAG: (meta.suspension_reason or "")[:200],
         },
     )
     context.log.warning(
@@ -243,25 +262,25 @@ def output_metadata(op: PlanOp, outcome: OpOutcome) -> dict[str, Any]:
     }
     skipped = [r for r in outcome.reports if r.kind == "skipped" and r.unit == op.key]
     metadata: dict[str, Any] = {
-        "keys_written": dg.MetadataValue.json(written),
-        "port": own.port or "",
-        "routes_activated": ", ".join(r.target for r in outcome.routes) or "(none)",
-        "skipped": bool(skipped),
+        KEYS_WRITTEN_METADATA: dg.MetadataValue.json(written),
+        PORT_METADATA: own.port or "",
+        ROUTES_METADATA: ", ".join(r.target for r in outcome.routes) or "(none)",
+        SKIPPED_METADATA: bool(skipped),
     }
     if skipped:
-        metadata["skip_reason"] = skipped[0].details.get("reason", "")
+        metadata[SKIP_REASON_METADATA] = skipped[0].details.get("reason", "")
     visits = [r.details for r in outcome.reports if r.kind == "visit"]
     if visits:
-        metadata["visits"] = dg.MetadataValue.json(visits)
+        metadata[VISITS_METADATA] = dg.MetadataValue.json(visits)
     if op.kind in ("step", "node"):
-        metadata["skill"] = f"{op.unit.skill} {op.unit.skill_version}"
+        metadata[SKILL_METADATA] = f"{op.unit.skill} {op.unit.skill_version}"
         ran = [r for r in outcome.reports if r.kind == "ran" and r.unit == op.unit.key]
         if ran:
-            metadata["skill_ms"] = round(float(ran[-1].details["duration_ms"]), 3)
+            metadata[SKILL_MS_METADATA] = round(float(ran[-1].details["duration_ms"]), 3)
     meta = outcome.context.metadata
     if meta.suspended:
-        metadata["suspended"] = True
-        metadata["approval_message"] = meta.suspension_reason or ""
+        metadata[SUSPENDED_METADATA] = True
+        metadata[APPROVAL_MESSAGE_METADATA] = meta.suspension_reason or ""
     return metadata
 
 

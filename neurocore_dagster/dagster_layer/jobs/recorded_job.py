@@ -31,17 +31,9 @@ from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
 from neurocore_dagster.dagster_layer.executors.selection import blueprint_executor
-from neurocore_dagster.dagster_layer.jobs.build import (
-    BLUEPRINT_METADATA,
-    SOURCE_METADATA,
-    build_job,
-    job_for_project,
-)
+from neurocore_dagster.dagster_layer.jobs.build import build_job, job_for_project
 from neurocore_dagster.dagster_layer.jobs.job_shape import (
     DIGEST_KEY,
-    PROJECT_CHANGED_TAG,
-    SHAPE_METADATA,
-    SHAPE_UNRECORDED_TAG,
     ShapeMismatchError,
     differences,
     digest,
@@ -55,15 +47,19 @@ from neurocore_dagster.dagster_layer.translation.translator import (
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, ExecutionError
+from neurocore_dagster.keys import (
+    BLUEPRINT_CHANGED_TAG,
+    BLUEPRINT_METADATA,
+    PROJECT_CHANGED_TAG,
+    SHAPE_METADATA,
+    SHAPE_UNRECORDED_TAG,
+    SOURCE_METADATA,
+)
 from neurocore_dagster.project.config import LLMSettings, Project, load_project
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")
-
-
-BLUEPRINT_CHANGED_TAG = "neurocore/blueprint_changed"
-"""On a resumed run: the parent's blueprint file changed since (its snapshot ran)."""
 
 
 @dataclass(frozen=True)

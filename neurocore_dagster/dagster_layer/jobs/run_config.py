@@ -7,9 +7,8 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.jobs.build import RESOURCES_METADATA
-from neurocore_dagster.dagster_layer.resources.components import RUN_RESOURCE_KEY
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import RESOURCES_METADATA, RUN_RESOURCE_KEY
 
 
 def run_config(

@@ -20,10 +20,9 @@ from flowengine import BaseComponent
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.jobs.config_types import config_field
 from neurocore_dagster.errors import SkillError
+from neurocore_dagster.keys import LLM_RESOURCE_KEY
 from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.skills.registry import SkillRegistry
-
-RUN_RESOURCE_KEY = "neurocore"
 
 _INPUT_TYPES: dict[str, Any] = {
     "string": dg.String,
@@ -193,7 +192,7 @@ def component_resource(
     return dg.ResourceDefinition(
         resource_fn=build,
         config_schema=config_field(meta.config_schema or {}, values, resource_key),
-        required_resource_keys={"llm"} if meta.requires_llm else None,
+        required_resource_keys={LLM_RESOURCE_KEY} if meta.requires_llm else None,
         description=f"Component {component_name!r}: skill {meta.name} {meta.version}. "
         f"{meta.description}".strip(),
     )

@@ -25,7 +25,6 @@ from neurocore_dagster.llm.factory import ProviderConfig, ProviderPool
 from neurocore_dagster.project.config import LLMSettings
 from neurocore_dagster.skills.registry import SkillRegistry
 
-LLM_RESOURCE_KEY = "llm"
 COMPONENTS_FIELD = "components"
 _PROVIDER_TYPE = dg.Enum("LLMProvider", [dg.EnumValue(name) for name in PROVIDERS])
 

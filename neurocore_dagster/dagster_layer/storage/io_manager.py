@@ -29,6 +29,7 @@ import dagster as dg
 from neurocore_dagster.dagster_layer.storage.context_codec import decode, encode, storable
 from neurocore_dagster.dagster_layer.translation.names import dagster_name
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import REFS_PATH_METADATA
 from neurocore_dagster.runtime.delta import Delta
 
 Lineage = tuple[Delta, ...]
@@ -55,7 +56,7 @@ class ContextIOManager(dg.IOManager):
             refs.append(ref)
         refs_path = refs_file(root, context.run_id, context.step_key, context.name)
         _store(refs_path, refs, context.step_key)
-        context.add_output_metadata({"refs_path": str(refs_path), "deltas": len(refs)})
+        context.add_output_metadata({REFS_PATH_METADATA: str(refs_path), "deltas": len(refs)})
 
     def load_input(self, context: dg.InputContext) -> Lineage:
         upstream = context.upstream_output

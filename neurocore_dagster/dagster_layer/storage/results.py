@@ -19,7 +19,6 @@ from typing import Any
 import dagster as dg
 from flowengine import FlowContext
 
-from neurocore_dagster.dagster_layer.jobs.build import PLAN_METADATA
 from neurocore_dagster.dagster_layer.storage.io_manager import DeltaCache, Lineage, load_lineage
 from neurocore_dagster.dagster_layer.storage.stored_outputs import (
     collect_steps,
@@ -27,6 +26,7 @@ from neurocore_dagster.dagster_layer.storage.stored_outputs import (
     scan_events,
 )
 from neurocore_dagster.errors import ExecutionError
+from neurocore_dagster.keys import PLAN_METADATA
 from neurocore_dagster.runtime import delta as deltas
 
 

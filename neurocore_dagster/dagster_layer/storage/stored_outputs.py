@@ -13,7 +13,7 @@ import dagster as dg
 
 from neurocore_dagster.dagster_layer.storage.io_manager import Lineage, load_lineage
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.keys import CONTEXT_OUTPUTS
+from neurocore_dagster.keys import CONTEXT_OUTPUTS, REFS_PATH_METADATA, SUSPENDED_METADATA
 
 
 def root_of(refs_path: Path, run_id: str) -> Path:
@@ -49,12 +49,12 @@ def scan_events(
         elif event.event_type == dg.DagsterEventType.STEP_OUTPUT:
             data = event.event_specific_data
             if data.step_output_handle.output_name in CONTEXT_OUTPUTS:
-                flag = data.metadata.get("suspended")
+                flag = data.metadata.get(SUSPENDED_METADATA)
                 suspended = suspended or bool(flag is not None and flag.value)
         elif event.event_type == dg.DagsterEventType.HANDLED_OUTPUT:
             data = event.event_specific_data
             if data.output_name in CONTEXT_OUTPUTS:
-                refs_path = data.metadata["refs_path"].value
+                refs_path = data.metadata[REFS_PATH_METADATA].value
                 outputs[event.step_key] = StoredOutput(run_id, refs_path, data.output_name)
     return outputs, skipped, suspended
 

@@ -15,33 +15,16 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.translation.names import dagster_name
+from neurocore_dagster.keys import (
+    BLUEPRINT_TAG,
+    COMPONENT_METADATA,
+    KIND_KEY,
+    LOOP_MEMBERS_METADATA,
+    ORDER_METADATA,
+    SKILL_TAG,
+    SKILL_VERSION_TAG,
+)
 from neurocore_dagster.plan.model import ExecutionPlan, PlanOp
-
-BLUEPRINT_TAG = "neurocore/blueprint"
-STATUS_TAG = "neurocore/status"
-SUSPENDED_OP_TAG = "neurocore/suspended_op"
-DECIDED_IN_TAG = "neurocore/decided_in"
-SUSPENDED = "suspended"
-"""``STATUS_TAG`` of a run that ended at a gate and awaits a decision."""
-DECIDED = "decided"
-"""``STATUS_TAG`` of a suspended run once a child run has claimed its one decision."""
-DECISION_TAG = "neurocore/decision"
-DECIDED_BY_TAG = "neurocore/decided_by"
-DECISION_NOTE_TAG = "neurocore/decision_note"
-DECIDES_TAG = "neurocore/decides"
-"""On a run of the approve job: the suspended run it decides."""
-RESUMED_IN_TAG = "neurocore/resumed_in"
-"""On a run of the approve job: the child run its decision re-executed the suspended run in."""
-CLAIM_TAG = "neurocore/claim"
-"""On a re-execution: the token of the claim (on its parent) it was created under."""
-PROCESS_TAG = "neurocore/process"
-"""The host and pid of the process that orchestrates a run, to tell when it died."""
-DAGSTER_PARENT_TAG = "dagster/parent_run_id"
-DAGSTER_ROOT_TAG = "dagster/root_run_id"
-"""Dagster's run-group tags: a re-execution from the UI has them; ``resume_blueprint`` adds
-them (``execute_job`` does not), so every re-execution is found from its parent."""
-SKILL_TAG = "neurocore/skill"
-SKILL_VERSION_TAG = "neurocore/skill_version"
 
 
 @dataclass(frozen=True)
@@ -85,15 +68,15 @@ def default_op_description(op: PlanOp, settings: TranslatorSettings) -> str:
 
 
 def default_op_tags(op: PlanOp) -> dict[str, str]:
-    return {"neurocore/kind": op.kind}
+    return {KIND_KEY: op.kind}
 
 
 def default_op_metadata(op: PlanOp) -> dict[str, Any]:
-    meta: dict[str, Any] = {"neurocore/kind": op.kind, "neurocore/order": op.order}
+    meta: dict[str, Any] = {KIND_KEY: op.kind, ORDER_METADATA: op.order}
     if op.kind in ("step", "node"):
-        meta["neurocore/component"] = op.unit.component
+        meta[COMPONENT_METADATA] = op.unit.component
     if op.region is not None:
-        meta["neurocore/loop_members"] = ", ".join(op.region.members)
+        meta[LOOP_MEMBERS_METADATA] = ", ".join(op.region.members)
     return meta
 
 
@@ -144,7 +127,7 @@ class BlueprintTranslator:
         return default_op_description(op, self.settings)
 
     def get_op_tags(self, op: PlanOp) -> dict[str, str]:
-        """Default: ``{"neurocore/kind": <step|router|node|loop>}``.
+        """Default: ``{KIND_KEY: <step|router|node|loop>}`` (``neurocore/kind``).
 
         Example override: ``return {**super().get_op_tags(op), "team": "ml"}``.
         """
