@@ -39,7 +39,7 @@ from neurocore_dagster import (
 )
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 from neurocore_dagster.keys import SKILL_TAG
-from neurocore_dagster.plan.model import PlanOp
+from neurocore_dagster.plan.model import PlanOp, UnitOp
 
 
 class Rendezvous(Skill):
@@ -182,7 +182,7 @@ class PooledTranslator(BlueprintTranslator):
 
     def get_op_tags(self, op: PlanOp) -> dict[str, str]:
         tags = super().get_op_tags(op)
-        if len(op.units) == 1 and op.unit.skill == "busy":
+        if isinstance(op, UnitOp) and op.unit.skill == "busy":
             tags["dagster/concurrency_key"] = "slow_api"
         return tags
 

@@ -23,7 +23,18 @@ from neurocore_dagster.blueprint.checks import step_op_keys
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
 from neurocore_dagster.plan.graph import GraphShape, analyse
-from neurocore_dagster.plan.model import ExecutionPlan, LoopRegion, PlanOp, RetryPlan, Route, Unit
+from neurocore_dagster.plan.model import (
+    ExecutionPlan,
+    LoopOp,
+    LoopRegion,
+    NodeOp,
+    PlanOp,
+    RetryPlan,
+    Route,
+    RouterOp,
+    StepOp,
+    Unit,
+)
 from neurocore_dagster.skills.base import skill_meta_of
 from neurocore_dagster.skills.registry import SkillRegistry
 
@@ -151,12 +162,11 @@ def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanO
         inputs = (Route(keys[index - 1], key),) if index else ()
         routes = (Route(key, keys[index + 1]),) if index + 1 < len(keys) else ()
         ops.append(
-            PlanOp(
+            StepOp(
                 key=key,
-                kind="step",
                 order=index,
                 description=unit.description,
-                units=(unit,),
+                unit=unit,
                 inputs=inputs,
                 routes=routes,
                 ancestors=frozenset(keys[:index]),
@@ -170,25 +180,23 @@ def _conditional_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[Plan
     candidates = _step_units(blueprint, registry)
     keys = [u.key for u in candidates]
     router_key = _unique_keys([ROUTER_KEY], set(keys))[0]
-    router = PlanOp(
+    router = RouterOp(
         key=router_key,
-        kind="router",
         order=0,
         description="Evaluates the step conditions in order; the first that holds runs.",
-        units=candidates,
+        candidates=candidates,
         routes=tuple(Route(router_key, k) for k in keys),
         blueprint_loc=("flow", "steps"),
     )
-    ops = [router]
+    ops: list[PlanOp] = [router]
     for index, unit in enumerate(candidates):
         plain = Unit(**{**unit.__dict__, "condition": None})
         ops.append(
-            PlanOp(
+            StepOp(
                 key=unit.key,
-                kind="step",
                 order=index + 1,
                 description=unit.description,
-                units=(plain,),
+                unit=plain,
                 inputs=(Route(router_key, unit.key),),
                 ancestors=frozenset({router_key}),
                 blueprint_loc=("flow", "steps", index),
@@ -230,16 +238,14 @@ def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
     positions = _node_positions(blueprint)
     if not shape.has_cycles:
         return [
-            PlanOp(
+            NodeOp(
                 key=node,
-                kind="node",
                 order=order,
                 description=(unit := _node_unit(blueprint, registry, positions, node)).description,
-                units=(unit,),
+                unit=unit,
                 inputs=_routes_of(shape, node, "in"),
                 routes=_routes_of(shape, node, "out"),
                 ancestors=ancestors[node],
-                records_skip=True,
                 blueprint_loc=("flow", "nodes", positions[node]),
             )
             for order, node in enumerate(shape.topological_order())
@@ -249,16 +255,15 @@ def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
     for order, node in enumerate(prefix):
         unit = _node_unit(blueprint, registry, positions, node)
         ops.append(
-            PlanOp(
+            NodeOp(
                 key=node,
-                kind="node",
                 order=order,
                 description=unit.description,
-                units=(unit,),
+                unit=unit,
                 inputs=_routes_of(shape, node, "in"),
                 routes=_routes_of(shape, node, "out"),
                 ancestors=frozenset(prefix[:order]),
-                loop_mode=True,
+                before_loop=True,
                 blueprint_loc=("flow", "nodes", positions[node]),
             )
         )
@@ -278,16 +283,14 @@ def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
     key = _unique_keys([f"loop_{seed[0] if seed else members[0]}"], set(shape.node_ids))[0]
     entry_routes = _routes_of(shape, prefix[-1], "out") if prefix else ()
     ops.append(
-        PlanOp(
+        LoopOp(
             key=key,
-            kind="loop",
             order=len(prefix),
             description=f"Loop over {', '.join(members)} (flowengine's loop executor; "
             f"each visit is reported).",
-            units=tuple(_node_unit(blueprint, registry, positions, m) for m in members),
+            members=tuple(_node_unit(blueprint, registry, positions, m) for m in members),
             inputs=entry_routes,
             ancestors=frozenset(prefix),
-            loop_mode=True,
             region=region,
             blueprint_loc=("flow", "nodes"),
         )
@@ -320,17 +323,18 @@ def _parallel_read_warnings(
     blueprint: Blueprint, registry: SkillRegistry, ops: list[PlanOp]
 ) -> list[str]:
     """A warning per node that consumes a key a parallel node provides: it cannot see it."""
-    if blueprint.flow.type != "graph" or any(op.kind == "loop" for op in ops):
+    nodes = [op for op in ops if isinstance(op, NodeOp)]
+    if blueprint.flow.type != "graph" or len(nodes) != len(ops):
         return []
     # Each node's skill is looked up once, not once per pair of nodes.
-    metas = {op.key: registry.meta(blueprint.component(op.unit.component).type) for op in ops}
+    metas = {op.key: registry.meta(blueprint.component(op.unit.component).type) for op in nodes}
     provides = {key: set(meta.provides) for key, meta in metas.items()}
     found = []
-    for op in ops:
+    for op in nodes:
         consumes = set(metas[op.key].consumes)
         if not consumes:
             continue
-        for other in ops:
+        for other in nodes:
             if other.key == op.key or other.key in op.ancestors or op.key in other.ancestors:
                 continue
             shared = sorted(consumes & provides[other.key])

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 from flowengine.config.schema import FlowSettings
 
 from neurocore_dagster.blueprint.model import Edge
 
-OpKind = Literal["step", "router", "node", "loop"]
 ErrorPolicy = Literal["fail", "skip", "continue"]
 
 
@@ -92,26 +91,108 @@ class LoopRegion:
     cycle_nodes: frozenset[str]
 
 
-@dataclass(frozen=True)
-class PlanOp:
-    """One Dagster op."""
+@dataclass(frozen=True, kw_only=True)
+class OpBase:
+    """What every Dagster op of a plan has: its place, its routes in and out."""
+
+    kind: ClassVar[str]
+    """The op's variant as a word (``step``, ``router``, ``node``, ``loop``), for people
+    and records only: code tells variants apart by type."""
 
     key: str
-    kind: OpKind
     order: int
     description: str
-    units: tuple[Unit, ...]
     inputs: tuple[Route, ...] = ()
     routes: tuple[Route, ...] = ()
     ancestors: frozenset[str] = frozenset()
-    records_skip: bool = False
-    loop_mode: bool = False
-    region: LoopRegion | None = None
     blueprint_loc: tuple[str | int, ...] = ()
 
     @property
-    def unit(self) -> Unit:
-        return self.units[0]
+    def units(self) -> tuple[Unit, ...]:
+        """Every place in the flow this op stands for."""
+        raise NotImplementedError
+
+    @property
+    def runs_skills(self) -> tuple[Unit, ...]:
+        """The units whose skills this op calls (so whose components it needs)."""
+        return self.units
+
+    @property
+    def records_skip(self) -> bool:
+        """Whether Dagster skipping this op is recorded in ``skipped_components``."""
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepOp(OpBase):
+    """A step of a sequential or conditional flow; a false condition is a recorded skip
+    that passes the context on (in a conditional flow the router has decided already)."""
+
+    kind: ClassVar[str] = "step"
+    unit: Unit
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        return (self.unit,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouterOp(OpBase):
+    """A conditional flow's chooser: the first candidate whose condition holds gets the
+    one active route; it runs no skill."""
+
+    kind: ClassVar[str] = "router"
+    candidates: tuple[Unit, ...]
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        return self.candidates
+
+    @property
+    def runs_skills(self) -> tuple[Unit, ...]:
+        return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeOp(OpBase):
+    """A graph node run as its own op.
+
+    In an acyclic graph Dagster skips it when no incoming route is active, and that
+    skip is recorded. In a cyclic graph it is on the single-entry chain before the
+    loop region (``before_loop``): its visit is counted, as flowengine's loop
+    executor counts it, and a skip of it is not recorded.
+    """
+
+    kind: ClassVar[str] = "node"
+    unit: Unit
+    before_loop: bool = False
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        return (self.unit,)
+
+    @property
+    def records_skip(self) -> bool:
+        return not self.before_loop
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopOp(OpBase):
+    """A loop region run in one op by flowengine's loop executor."""
+
+    kind: ClassVar[str] = "loop"
+    members: tuple[Unit, ...]
+    region: LoopRegion
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        return self.members
+
+
+PlanOp = StepOp | RouterOp | NodeOp | LoopOp
+"""One Dagster op of the plan: tell the variants apart with ``isinstance`` or ``match``."""
+UnitOp = StepOp | NodeOp
+"""The variants that run exactly one unit (``op.unit``)."""
 
 
 @dataclass(frozen=True)

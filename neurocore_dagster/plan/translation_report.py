@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
+from neurocore_dagster.plan.model import ExecutionPlan, LoopOp, PlanOp, Route, RouterOp
 
 
 def render_report(plan: ExecutionPlan, job_name: str) -> str:
@@ -31,15 +31,14 @@ def _route(route: Route) -> str:
 
 def _op_lines(op: PlanOp) -> list[str]:
     head = f"[{op.order}] op {op.key!r}"
-    if op.kind == "router":
+    if isinstance(op, RouterOp):
         out = [f"{head}: router; evaluates step conditions in order, first match runs"]
-        out += [f"    step {u.key!r} if {u.condition or 'True'}" for u in op.units]
+        out += [f"    step {u.key!r} if {u.condition or 'True'}" for u in op.candidates]
         out.append(
             "    -> exactly one optional output is yielded; the other steps are skipped by Dagster"
         )
         return out
-    if op.kind == "loop":
-        assert op.region is not None
+    if isinstance(op, LoopOp):
         out = [
             f"{head}: loop region run in one op by flowengine's loop executor",
             f"    members: {', '.join(op.region.members)}",

@@ -14,7 +14,15 @@ from typing import Any
 from flowengine import BaseComponent, FlowContext
 
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
+from neurocore_dagster.plan.model import (
+    ExecutionPlan,
+    LoopOp,
+    NodeOp,
+    PlanOp,
+    Route,
+    RouterOp,
+    StepOp,
+)
 from neurocore_dagster.runtime.access import access_log, record_access, stop_recording
 from neurocore_dagster.runtime.delta import (
     RESUMED_SUFFIX,
@@ -69,7 +77,7 @@ def execute_op(
     suspended node with the visits it had made, as flowengine's cyclic executor
     resumes, instead of running its earlier nodes again.
     """
-    if suspended is not None and op.kind == "loop":
+    if suspended is not None and isinstance(op, LoopOp):
         return _resume_region(plan, op, suspended, components, params, resume_data, on_report)
     reports: list[Report] = ReportLog(on_report)
     if op.inputs:
@@ -108,7 +116,7 @@ def execute_op(
 
 def _resume_region(
     plan: ExecutionPlan,
-    op: PlanOp,
+    op: LoopOp,
     suspended: Lineage,
     components: Mapping[str, BaseComponent],
     params: RunParams,
@@ -134,8 +142,7 @@ def _resume_region(
     record_access(context)
     if resume_data is not None:
         context.set("resume_data", dict(resume_data))
-    assert op.region is not None
-    units = {u.key: u for u in op.units}
+    units = {u.key: u for u in op.members}
     with delivering(resume_data):
         context = run_region(op.region, units, components, context, params, reports, start=start)
     log = access_log(context)
@@ -150,7 +157,7 @@ def _resume_region(
     )
 
 
-def _suspended_node(op: PlanOp, suspended_at: str) -> str:
+def _suspended_node(op: LoopOp, suspended_at: str) -> str:
     """The region node a suspension names: a node id, or the component of exactly one node.
 
     (The built-in gate suspends with its component's name, as flowengine's does.)
@@ -175,24 +182,50 @@ def _run_kind(
     params: RunParams,
     reports: list[Report],
 ) -> tuple[FlowContext, list[Route]]:
-    if op.kind == "router":
-        return context, _choose(plan, op, context, params, reports)
-    if op.kind == "loop":
-        assert op.region is not None
-        units = {u.key: u for u in op.units}
-        context = run_region(op.region, units, components, context, params, reports)
-        return context, []
+    match op:
+        case RouterOp():
+            return context, _choose(plan, op, context, params, reports)
+        case LoopOp():
+            units = {u.key: u for u in op.members}
+            context = run_region(op.region, units, components, context, params, reports)
+            return context, []
+        case StepOp():
+            return _run_step(plan, op, context, components, params, reports)
+        case NodeOp():
+            return _run_node(plan, op, context, components, params, reports)
+
+
+def _run_step(
+    plan: ExecutionPlan,
+    op: StepOp,
+    context: FlowContext,
+    components: Mapping[str, BaseComponent],
+    params: RunParams,
+    reports: list[Report],
+) -> tuple[FlowContext, list[Route]]:
+    """A false condition is a recorded skip; the routes are active unless the step suspends."""
     unit = op.unit
-    if op.kind == "step":
-        params.clock.remaining(context.metadata.flow_id, unit.key)
-        decision = step_decision(
-            unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
-        )
-        if decision == "run":
-            context = run_unit(unit, components[unit.component], context, params, "step", reports)
-        return context, ([] if context.metadata.suspended else list(op.routes))
+    params.clock.remaining(context.metadata.flow_id, unit.key)
+    decision = step_decision(
+        unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
+    )
+    if decision == "run":
+        context = run_unit(unit, components[unit.component], context, params, "step", reports)
+    return context, ([] if context.metadata.suspended else list(op.routes))
+
+
+def _run_node(
+    plan: ExecutionPlan,
+    op: NodeOp,
+    context: FlowContext,
+    components: Mapping[str, BaseComponent],
+    params: RunParams,
+    reports: list[Report],
+) -> tuple[FlowContext, list[Route]]:
+    """The node runs; its active port and edge conditions decide its routes."""
+    unit = op.unit
     context = run_unit(unit, components[unit.component], context, params, "node", reports)
-    if op.loop_mode:
+    if op.before_loop:
         visits = context.metadata.node_visit_counts
         visits[unit.key] = visits.get(unit.key, 0) + 1
     if context.metadata.suspended:
@@ -205,10 +238,14 @@ def _run_kind(
 
 
 def _choose(
-    plan: ExecutionPlan, op: PlanOp, context: FlowContext, params: RunParams, reports: list[Report]
+    plan: ExecutionPlan,
+    op: RouterOp,
+    context: FlowContext,
+    params: RunParams,
+    reports: list[Report],
 ) -> list[Route]:
     """First match wins: the route to the first step whose condition holds."""
-    for unit, route in zip(op.units, op.routes, strict=True):
+    for unit, route in zip(op.candidates, op.routes, strict=True):
         params.clock.remaining(context.metadata.flow_id, unit.key)
         if (
             step_decision(

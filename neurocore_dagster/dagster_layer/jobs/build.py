@@ -57,7 +57,7 @@ from neurocore_dagster.keys import (
 )
 from neurocore_dagster.llm.choice import LLMPlan, plan_llms, skill_values
 from neurocore_dagster.plan.compile import compile_plan
-from neurocore_dagster.plan.model import ExecutionPlan, Route
+from neurocore_dagster.plan.model import ExecutionPlan, Route, UnitOp
 from neurocore_dagster.project.component_config import (
     ConfigLayer,
     MergedConfig,
@@ -336,7 +336,7 @@ def _job_metadata(
             "order": op.order,
             "kind": op.kind,
             "records_skip": op.records_skip,
-            "component": op.unit.component if op.kind in ("step", "node") else None,
+            "component": op.unit.component if isinstance(op, UnitOp) else None,
         }
         for op in plan.ops
         for r in [rendered[op.key]]

@@ -55,7 +55,15 @@ from neurocore_dagster.keys import (
     VISITS_METADATA,
 )
 from neurocore_dagster.llm.provider import usage_scope
-from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
+from neurocore_dagster.plan.model import (
+    ExecutionPlan,
+    LoopOp,
+    NodeOp,
+    PlanOp,
+    Route,
+    StepOp,
+    UnitOp,
+)
 from neurocore_dagster.runtime.clock import FlowClock
 from neurocore_dagster.runtime.op_execution import OpOutcome, execute_op
 from neurocore_dagster.runtime.op_report import Report
@@ -97,8 +105,7 @@ def render_op(
         if name != CONTEXT_OUTPUT:
             outs[name] = dg.Out(is_required=False, description=f"Route {route.label}")
     ins = {UPSTREAM_INPUT: dg.In(description="Contexts from incoming routes")} if op.inputs else {}
-    runs_skills = op.kind != "router"
-    keys = {u.component: resource_keys[u.component] for u in op.units} if runs_skills else {}
+    keys = {u.component: resource_keys[u.component] for u in op.runs_skills}
     compute = _compute_fn(plan, op, route_outputs, keys)
     definition = dg.OpDefinition(
         name=f"{job_name}__{spec.name}",
@@ -133,7 +140,7 @@ def _compute_fn(
             stored_lineage(
                 context.instance, context.dagster_run.parent_run_id, context.op_handle.name
             )
-            if resume is not None and op.kind == "loop"
+            if resume is not None and isinstance(op, LoopOp)
             else None
         )
         try:
@@ -188,9 +195,9 @@ def passes_context_on(op: PlanOp) -> bool:
     True for a sequential step, and for a graph node whose edges have neither a port
     nor a condition. Its successors then read its ``flow_context`` (no route outputs).
     """
-    if op.kind == "step":
+    if isinstance(op, StepOp):
         return True
-    return op.kind == "node" and all(r.port is None and not r.condition for r in op.routes)
+    return isinstance(op, NodeOp) and all(r.port is None and not r.condition for r in op.routes)
 
 
 def _resume_data(context: Any, op: PlanOp, run_inputs: RunInputs) -> dict[str, Any] | None:
@@ -272,7 +279,7 @@ def output_metadata(op: PlanOp, outcome: OpOutcome) -> dict[str, Any]:
     visits = [r.details for r in outcome.reports if r.kind == "visit"]
     if visits:
         metadata[VISITS_METADATA] = dg.MetadataValue.json(visits)
-    if op.kind in ("step", "node"):
+    if isinstance(op, UnitOp):
         metadata[SKILL_METADATA] = f"{op.unit.skill} {op.unit.skill_version}"
         ran = [r for r in outcome.reports if r.kind == "ran" and r.unit == op.unit.key]
         if ran:

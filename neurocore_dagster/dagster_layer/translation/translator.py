@@ -24,7 +24,7 @@ from neurocore_dagster.keys import (
     SKILL_TAG,
     SKILL_VERSION_TAG,
 )
-from neurocore_dagster.plan.model import ExecutionPlan, PlanOp
+from neurocore_dagster.plan.model import ExecutionPlan, LoopOp, PlanOp, UnitOp
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,9 @@ def default_op_name(op: PlanOp) -> str:
 
 
 def default_op_description(op: PlanOp, settings: TranslatorSettings) -> str:
-    if op.kind in ("router", "loop") or not settings.op_description_includes_skill:
+    if not isinstance(op, UnitOp) or not settings.op_description_includes_skill:
         return op.description
-    unit = op.unit
-    return f"{op.description}\n\nskill: {unit.skill} {unit.skill_version}"
+    return f"{op.description}\n\nskill: {op.unit.skill} {op.unit.skill_version}"
 
 
 def default_op_tags(op: PlanOp) -> dict[str, str]:
@@ -73,9 +72,9 @@ def default_op_tags(op: PlanOp) -> dict[str, str]:
 
 def default_op_metadata(op: PlanOp) -> dict[str, Any]:
     meta: dict[str, Any] = {KIND_KEY: op.kind, ORDER_METADATA: op.order}
-    if op.kind in ("step", "node"):
+    if isinstance(op, UnitOp):
         meta[COMPONENT_METADATA] = op.unit.component
-    if op.region is not None:
+    if isinstance(op, LoopOp):
         meta[LOOP_MEMBERS_METADATA] = ", ".join(op.region.members)
     return meta
 
@@ -151,7 +150,7 @@ class BlueprintTranslator:
         """Assemble the hooks; package-owned tags are merged last."""
         tags = {str(k): str(v) for k, v in self.get_op_tags(op).items()}
         tags[BLUEPRINT_TAG] = plan.blueprint
-        if op.kind in ("step", "node"):
+        if isinstance(op, UnitOp):
             tags[SKILL_TAG] = op.unit.skill
             tags[SKILL_VERSION_TAG] = op.unit.skill_version
         else:
