@@ -88,10 +88,11 @@ BLUEPRINT_METADATA = "neurocore/blueprint"
 """The blueprint snapshot (same string as BLUEPRINT_TAG, in job metadata rather than tags).
 Written: jobs.build. Read: recorded_job (resume, replay)."""
 PLAN_METADATA = "neurocore/plan"
-"""The serialised plan (plan.serial). Written: jobs.build. Read: jobs.plan_record only."""
+"""The plan record (plan.serial.PlanRecord, with op names and resource keys). Written:
+jobs.build. Read: only through jobs.recorded_plan (final_context, resume, run_config)."""
 RESOURCES_METADATA = "neurocore/resources"
-"""Component -> resource key, in jobs built before the plan record carried them.
-Read only by jobs.plan_record, to read runs recorded in that format."""
+"""Component -> resource key, beside the unversioned plan of jobs built before the record
+carried them. No longer written; read only by jobs.recorded_plan for such runs."""
 SOURCE_METADATA = "neurocore/source"
 """The blueprint's file. Written: jobs.build, definitions.broken_job. Read: recorded_job,
 approve_job, CLI ``defs``."""

@@ -35,8 +35,9 @@ from neurocore_dagster.dagster_layer.jobs.recorded_job import (
 from neurocore_dagster.dagster_layer.jobs.recorded_job import (
     recorded_blueprint as recorded_blueprint,  # the CLI's replay reads it here
 )
+from neurocore_dagster.dagster_layer.jobs.recorded_plan import recorded_plan
 from neurocore_dagster.dagster_layer.jobs.run_config import run_config as job_run_config
-from neurocore_dagster.dagster_layer.storage.results import final_context, plan_ops
+from neurocore_dagster.dagster_layer.storage.results import final_context
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import RUN_RESOURCE_KEY, SUSPENDED_OP_TAG
@@ -293,7 +294,7 @@ def _reexecution_options(
 ) -> dg.ReexecutionOptions:
     if is_suspended(run):
         op_key = run.tags[SUSPENDED_OP_TAG]
-        names = {op["key"]: name for name, op in plan_ops(instance, run).items()}
+        names = recorded_plan(run, instance).op_names()
         return dg.ReexecutionOptions(parent_run_id=run.run_id, step_selection=[f"{names[op_key]}*"])
     if run.status == dg.DagsterRunStatus.FAILURE:
         if resume_data is not None:

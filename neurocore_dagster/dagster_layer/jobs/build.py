@@ -47,7 +47,6 @@ from neurocore_dagster.keys import (
     PLAN_METADATA,
     RESERVED_JOB_PREFIXES,
     RESERVED_RESOURCE_KEYS,
-    RESOURCES_METADATA,
     RUN_RESOURCE_KEY,
     SHAPE_METADATA,
     SHAPE_TAG,
@@ -57,7 +56,8 @@ from neurocore_dagster.keys import (
 )
 from neurocore_dagster.llm.choice import LLMPlan, plan_llms, skill_values
 from neurocore_dagster.plan.compile import compile_plan
-from neurocore_dagster.plan.model import ExecutionPlan, Route, UnitOp
+from neurocore_dagster.plan.model import ExecutionPlan, Route
+from neurocore_dagster.plan.serial import plan_record
 from neurocore_dagster.project.component_config import (
     ConfigLayer,
     MergedConfig,
@@ -330,21 +330,10 @@ def _job_metadata(
     rendered: Mapping[str, RenderedOp],
     resource_keys: Mapping[str, str],
 ) -> dict[str, Any]:
-    ops = {
-        r.spec.name: {
-            "key": op.key,
-            "order": op.order,
-            "kind": op.kind,
-            "records_skip": op.records_skip,
-            "component": op.unit.component if isinstance(op, UnitOp) else None,
-        }
-        for op in plan.ops
-        for r in [rendered[op.key]]
-    }
+    names = {key: r.spec.name for key, r in rendered.items()}
     metadata: dict[str, Any] = {
         BLUEPRINT_METADATA: dg.MetadataValue.json(json.loads(blueprint.model_dump_json())),
-        PLAN_METADATA: dg.MetadataValue.json({"ops": ops}),
-        RESOURCES_METADATA: dg.MetadataValue.json(dict(resource_keys)),
+        PLAN_METADATA: dg.MetadataValue.json(plan_record(plan, names, resource_keys).to_dict()),
     }
     if blueprint.source.path:
         metadata[SOURCE_METADATA] = dg.MetadataValue.path(blueprint.source.path)

@@ -12,13 +12,13 @@ values are the same lineages the IO manager stored, so both readings agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from flowengine import FlowContext
 
+from neurocore_dagster.dagster_layer.jobs.recorded_plan import recorded_plan
 from neurocore_dagster.dagster_layer.storage.io_manager import DeltaCache, Lineage, load_lineage
 from neurocore_dagster.dagster_layer.storage.stored_outputs import (
     collect_steps,
@@ -26,7 +26,7 @@ from neurocore_dagster.dagster_layer.storage.stored_outputs import (
     scan_events,
 )
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.keys import PLAN_METADATA
+from neurocore_dagster.plan.serial import PlanRecord
 from neurocore_dagster.runtime import delta as deltas
 
 
@@ -55,19 +55,19 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
         load_lineage(Path(out.refs_path), root_of(Path(out.refs_path), out.run_id), cache)
         for out in outputs.values()
     ]
-    return _assemble(plan_ops(instance, result_or_run), lineages, skipped, suspended)
+    return _assemble(recorded_plan(result_or_run, instance), lineages, skipped, suspended)
 
 
 def _in_process_context(result: dg.ExecuteInProcessResult) -> FlowContext:
     """The final context from the lineages Dagster captured in memory during the call."""
-    ops_meta = result.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
+    record = recorded_plan(result.job_def)
     outputs, skipped, suspended = scan_events(result.run_id, result.all_events, None)
     lineages = [result.output_for_node(step, out.output_name) for step, out in outputs.items()]
-    return _assemble(ops_meta, lineages, skipped, suspended)
+    return _assemble(record, lineages, skipped, suspended)
 
 
 def _assemble(
-    ops_meta: Mapping[str, Any],
+    record: PlanRecord,
     lineages: list[Lineage],
     skipped: set[str],
     suspended: bool,
@@ -76,17 +76,10 @@ def _assemble(
         []
         if suspended
         else [
-            (op["key"], op["order"], op["component"])
-            for name, op in ops_meta.items()
-            if name in skipped and op["records_skip"]
+            (op.key, op.order, op.component)
+            for op in record.ops
+            # Only node ops record their skips, and each runs one component.
+            if op.name in skipped and op.records_skip and op.component is not None
         ]
     )
     return deltas.final_context(lineages, unreached)
-
-
-def plan_ops(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, dict[str, Any]]:
-    snapshot = instance.get_job_snapshot(run.job_snapshot_id) if run.job_snapshot_id else None
-    value = snapshot.metadata.get(PLAN_METADATA) if snapshot is not None else None
-    if value is None:
-        raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
-    return value.value["ops"]
