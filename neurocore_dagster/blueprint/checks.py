@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from neurocore_dagster.blueprint.condition_check import RUN_TIME_REFUSALS, condition_problems
+from neurocore_dagster.blueprint.json_types import JSON_TYPES, is_json_type
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 from neurocore_dagster.keys import RESERVED_NAME_PREFIX
 
@@ -88,26 +89,11 @@ def name_problem(name: str) -> tuple[str, str, str] | None:
     return None
 
 
-# What a default of each declared input type may be (JSON Schema's reading: a
-# bool is not a number). Inputs become typed run config, which refuses the rest.
-_INPUT_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
-
-
 def _input_default_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
     found: list[BlueprintIssue] = []
     for name, spec in blueprint.inputs.items():
-        allowed = _INPUT_TYPE_CHECKS.get(spec.type)
         default = spec.default
-        if allowed is None or default is None:
-            continue
-        if isinstance(default, allowed) and not (isinstance(default, bool) and bool not in allowed):
+        if spec.type not in JSON_TYPES or default is None or is_json_type(spec.type, default):
             continue
         found.append(
             issue(

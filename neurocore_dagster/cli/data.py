@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from neurocore_dagster.blueprint.json_types import JSON_TYPES, is_json_type
 from neurocore_dagster.blueprint.model import FieldSpec
 from neurocore_dagster.cli.values import input_types, parse_data_items
 from neurocore_dagster.errors import NeuroCoreDagsterError
@@ -106,19 +107,9 @@ def read_data_file(name: str) -> dict[str, Any]:
 
 
 def _fits(kind: str, value: Any) -> bool:
-    if value is None or kind not in _ALLOWED:
+    if value is None or kind not in JSON_TYPES:
         return True  # None: a missing optional input; "any": no check
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    checks: dict[str, type | tuple[type, ...]] = {
-        "string": str,
-        "boolean": bool,
-        "array": list,
-        "object": dict,
-    }
-    return isinstance(value, checks[kind])
+    return is_json_type(kind, value)
 
 
 def positive_int(text: str) -> int:

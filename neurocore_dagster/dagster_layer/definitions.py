@@ -29,6 +29,7 @@ from neurocore_dagster.dagster_layer.translation.names import dagster_name
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import BlueprintError
 from neurocore_dagster.keys import BROKEN_PREFIX, BROKEN_TAG, ERROR_METADATA, SOURCE_METADATA
+from neurocore_dagster.plan.names import unique_name
 from neurocore_dagster.project.config import Project, load_project
 from neurocore_dagster.skills.discovery import discover_project_skills
 from neurocore_dagster.skills.registry import SkillRegistry
@@ -259,13 +260,7 @@ def placeholder_names(broken: list[str], taken: set[str]) -> dict[str, str]:
     for shown in broken:
         if shown in names:
             continue
-        wanted, n = broken_job_name(shown), 1
-        candidate = wanted
-        while candidate in used:
-            n += 1
-            candidate = f"{wanted}_{n}"
-        names[shown] = candidate
-        used.add(candidate)
+        names[shown] = unique_name(broken_job_name(shown), used)
     return names
 
 

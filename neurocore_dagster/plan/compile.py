@@ -35,6 +35,7 @@ from neurocore_dagster.plan.model import (
     StepOp,
     Unit,
 )
+from neurocore_dagster.plan.names import unique_name
 from neurocore_dagster.skills.base import skill_meta_of
 from neurocore_dagster.skills.registry import SkillRegistry
 
@@ -122,19 +123,6 @@ def _unit(
     )
 
 
-def _unique_keys(names: list[str], reserved: set[str] | None = None) -> list[str]:
-    taken = set(reserved or ())
-    keys = []
-    for name in names:
-        key, n = name, 1
-        while key in taken:
-            n += 1
-            key = f"{name}_{n}"
-        taken.add(key)
-        keys.append(key)
-    return keys
-
-
 def _step_units(blueprint: Blueprint, registry: SkillRegistry) -> tuple[Unit, ...]:
     """One unit per step, keyed by component name (``name_2`` for a repeat)."""
     steps = blueprint.flow.steps or []
@@ -179,7 +167,7 @@ def _sequential_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanO
 def _conditional_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
     candidates = _step_units(blueprint, registry)
     keys = [u.key for u in candidates]
-    router_key = _unique_keys([ROUTER_KEY], set(keys))[0]
+    router_key = unique_name(ROUTER_KEY, set(keys))
     router = RouterOp(
         key=router_key,
         order=0,
@@ -280,7 +268,7 @@ def _graph_ops(blueprint: Blueprint, registry: SkillRegistry) -> list[PlanOp]:
         back_edges=shape.back_edges,
         cycle_nodes=shape.cycle_nodes,
     )
-    key = _unique_keys([f"loop_{seed[0] if seed else members[0]}"], set(shape.node_ids))[0]
+    key = unique_name(f"loop_{seed[0] if seed else members[0]}", set(shape.node_ids))
     entry_routes = _routes_of(shape, prefix[-1], "out") if prefix else ()
     ops.append(
         LoopOp(

@@ -11,25 +11,22 @@ understand it answers False, which means "ask jsonschema", never "invalid".
 Understood: ``type: object`` with ``properties``, ``required`` (ignored: a missing
 key is left to run config), ``additionalProperties`` true or false, and
 annotations (``description``, ``default``, ``title``, ``examples``,
-``$comment``); each property may have a single ``type`` of string, integer,
-number or boolean, a string ``enum``, and annotations. Integers are Python
-ints (not bools), numbers ints or floats (not bools).
+``$comment``); each property may have a single ``type`` (one of
+``blueprint.json_types.JSON_TYPES``: string, integer, number, boolean, array,
+object), a string ``enum``, and annotations. Integers are Python ints (not
+bools), numbers ints or floats (not bools).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+from neurocore_dagster.blueprint.json_types import JSON_TYPES, is_json_type
 
 _ANNOTATIONS = frozenset({"description", "default", "title", "examples", "$comment"})
 _OBJECT_KEYWORDS = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
 _PROPERTY_KEYWORDS = _ANNOTATIONS | {"type", "enum"}
-_TYPES: Mapping[str, Callable[[Any], bool]] = {
-    "string": lambda value: type(value) is str,
-    "integer": lambda value: type(value) is int,
-    "number": lambda value: type(value) in (int, float),
-    "boolean": lambda value: type(value) is bool,
-}
 
 
 def plainly_valid(values: Mapping[str, Any], schema: Mapping[str, Any]) -> bool:
@@ -54,8 +51,8 @@ def _property_holds(prop: Any, value: Any) -> bool:
     if not isinstance(prop, dict) or not _PROPERTY_KEYWORDS.issuperset(prop):
         return False
     if "type" in prop:
-        check = _TYPES.get(prop["type"]) if isinstance(prop["type"], str) else None
-        if check is None or not check(value):
+        kind = prop["type"]
+        if not isinstance(kind, str) or kind not in JSON_TYPES or not is_json_type(kind, value):
             return False
     if "enum" in prop:
         choices = prop["enum"]

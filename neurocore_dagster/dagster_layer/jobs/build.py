@@ -57,6 +57,7 @@ from neurocore_dagster.keys import (
 from neurocore_dagster.llm.choice import LLMPlan, plan_llms, skill_values
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.model import ExecutionPlan, Route
+from neurocore_dagster.plan.names import unique_name
 from neurocore_dagster.plan.serial import plan_record
 from neurocore_dagster.project.component_config import (
     ConfigLayer,
@@ -287,13 +288,7 @@ def _route_output_names(
             if passes_context_on(op):
                 mapping[route] = CONTEXT_OUTPUT
                 continue
-            base = f"to_{op_names[consumers[route]]}"
-            name, n = base, 1
-            while name in used:
-                n += 1
-                name = f"{base}_{n}"
-            used.add(name)
-            mapping[route] = name
+            mapping[route] = unique_name(f"to_{op_names[consumers[route]]}", used)
         names[op.key] = mapping
     return names
 

@@ -74,7 +74,7 @@ _SOURCES: dict[str, Any] = {
     "integer": lambda name: dg.IntSource,
     "boolean": EnvBool,
 }
-_SCALARS: dict[str, Any] = {
+CONFIG_SCALARS: dict[str, Any] = {
     "string": dg.String,
     "integer": dg.Int,
     "number": dg.Float,
@@ -160,8 +160,8 @@ def _type_of(prop: Mapping[str, Any], nested: Mapping[str, Any], name: str) -> A
         return dg.Any
     if "enum" in prop and all(isinstance(v, str) for v in prop["enum"]):
         return dg.Enum(name, [dg.EnumValue(v) for v in prop["enum"]])
-    if kind in _SCALARS:
-        return _SCALARS[kind]
+    if kind in CONFIG_SCALARS:
+        return CONFIG_SCALARS[kind]
     if kind == "array":
         items = prop.get("items")
         return [_type_of(items, {}, f"{name}__item")] if isinstance(items, dict) else [dg.Any]

@@ -18,20 +18,14 @@ import dagster as dg
 from flowengine import BaseComponent
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.jobs.config_types import config_field
+from neurocore_dagster.dagster_layer.jobs.config_types import CONFIG_SCALARS, config_field
 from neurocore_dagster.errors import SkillError
 from neurocore_dagster.keys import LLM_RESOURCE_KEY
 from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.skills.registry import SkillRegistry
 
-_INPUT_TYPES: dict[str, Any] = {
-    "string": dg.String,
-    "integer": dg.Int,
-    "number": dg.Float,
-    "boolean": dg.Bool,
-    "array": [dg.Any],
-    "object": dg.Permissive(),
-}
+_INPUT_TYPES: dict[str, Any] = {**CONFIG_SCALARS, "array": [dg.Any], "object": dg.Permissive()}
+"""The run-config type of each declared input type (a free list, a free dict)."""
 
 
 class FirstStepStart:
