@@ -10,6 +10,15 @@ import pytest
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, SkillMeta, build_job, final_context, run_config
+from neurocore_dagster.keys import (
+    KEYS_WRITTEN_METADATA,
+    PORT_METADATA,
+    ROUTES_METADATA,
+    SKILL_METADATA,
+    SKIP_REASON_METADATA,
+    SKIPPED_METADATA,
+    VISITS_METADATA,
+)
 from neurocore_dagster.skills.base import Skill
 
 
@@ -98,10 +107,10 @@ def test_op_metadata_records_keys_port_routes_and_skips(instance: Any) -> None:
         run_config=run_config(job, initial_data={"route": "left"}), instance=instance
     )
     meta = _output_metadata(instance, result.run_id, "r")
-    assert meta["port"] == "left"
-    assert meta["routes_activated"] == "x"
-    assert "trace" in meta["keys_written"]
-    assert meta["skill"] == "port 1.0.0"
+    assert meta[PORT_METADATA] == "left"
+    assert meta[ROUTES_METADATA] == "x"
+    assert "trace" in meta[KEYS_WRITTEN_METADATA]
+    assert meta[SKILL_METADATA] == "port 1.0.0"
     skipped = {e.step_key for e in result.all_events if e.is_step_skipped}
     assert skipped == {"y"}
     assert final_context(result).metadata.skipped_components == ["y"]
@@ -118,7 +127,7 @@ def test_sequential_skip_is_in_metadata(instance: Any) -> None:
     job = build_job(blueprint, registry(), project_root=".")
     result = job.execute_in_process(instance=instance)
     meta = _output_metadata(instance, result.run_id, "a")
-    assert meta["skipped"] is True and meta["skip_reason"] == "condition false"
+    assert meta[SKIPPED_METADATA] is True and meta[SKIP_REASON_METADATA] == "condition false"
 
 
 def test_loop_visits_are_events(instance: Any) -> None:
@@ -148,8 +157,8 @@ def test_loop_visits_are_events(instance: Any) -> None:
         "visit 3 of l (iteration 2, port done)",
     ]
     meta = _output_metadata(instance, result.run_id, "loop_l")
-    assert [v["iteration"] for v in meta["visits"]] == [0, 1, 2]
-    assert all(v["duration_ms"] >= 0 for v in meta["visits"])
+    assert [v["iteration"] for v in meta[VISITS_METADATA]] == [0, 1, 2]
+    assert all(v["duration_ms"] >= 0 for v in meta[VISITS_METADATA])
 
 
 def _fork_join(name: str, b: tuple[str, dict[str, Any]], c: tuple[str, dict[str, Any]]) -> Any:

@@ -20,6 +20,11 @@ from neurocore_dagster import (
     execute_blueprint,
     load_blueprint,
 )
+from neurocore_dagster.keys import (
+    LLM_CALLS_METADATA,
+    LLM_INPUT_TOKENS_METADATA,
+    LLM_OUTPUT_TOKENS_METADATA,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +50,7 @@ def _llm_metadata(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     for record in records.records:
         data = record.event_log_entry.dagster_event.event_specific_data
         meta = {k: v.value for k, v in data.metadata.items()}
-        if "llm_calls" in meta:
+        if LLM_CALLS_METADATA in meta:
             return meta
     raise AssertionError("no op recorded LLM usage")
 
@@ -58,7 +63,7 @@ def test_offline_example(instance: Any) -> None:
         "[offline-echo] The export button does nothing when I click it twice"
     )
     meta = _llm_metadata(instance, run.run_id)
-    assert meta["llm_calls"] == 1 and meta["llm_input_tokens"] > 0
+    assert meta[LLM_CALLS_METADATA] == 1 and meta[LLM_INPUT_TOKENS_METADATA] > 0
 
 
 def test_openai_compatible_server(
@@ -98,7 +103,7 @@ def test_openai_compatible_server(
     assert last["body"]["messages"][0]["role"] == "system"
     assert last["body"]["messages"][1] == {"role": "user", "content": "Login broken"}
     meta = _llm_metadata(instance, run.run_id)
-    assert (meta["llm_input_tokens"], meta["llm_output_tokens"]) == (11, 4)
+    assert (meta[LLM_INPUT_TOKENS_METADATA], meta[LLM_OUTPUT_TOKENS_METADATA]) == (11, 4)
     stored = instance.get_run_by_id(run.run_id)
     assert "sk-test-9f2c-llm-key" not in json.dumps(stored.run_config)
 

@@ -27,6 +27,7 @@ from neurocore_dagster import (
     final_context,
     run_config,
 )
+from neurocore_dagster.keys import SKILL_MS_METADATA
 
 ALL_TYPES = {
     "type": "object",
@@ -376,5 +377,5 @@ def test_skill_time_is_output_metadata(instance: Any) -> None:
         ).records
         if record.event_log_entry.dagster_event.step_output_data.output_name == "flow_context"
     ]
-    skill_ms = output.step_output_data.metadata["skill_ms"].value
+    skill_ms = output.step_output_data.metadata[SKILL_MS_METADATA].value
     assert isinstance(skill_ms, float) and 0 <= skill_ms < 5000
