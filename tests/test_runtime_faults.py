@@ -85,9 +85,13 @@ def test_timeout_counts_from_the_first_step_not_dagsters_start_up(
 
 def test_the_run_start_cache_is_gone() -> None:
     """No module-global map of run start times grows with every run of a process."""
-    from neurocore_dagster.dagster_layer.jobs import op_rendering as ops
+    from neurocore_dagster.dagster_layer.jobs import compute_bridge, op_rendering
+    from neurocore_dagster.dagster_layer.resources import flow_clock
 
-    assert not any(isinstance(v, dict) and "started" in k for k, v in vars(ops).items())
+    for module in (op_rendering, compute_bridge, flow_clock):
+        assert not any(
+            isinstance(v, dict) and "start" in k.lower() for k, v in vars(module).items()
+        ), module.__name__
 
 
 def _graph(name: str, mode: str, nodes: dict[str, str], edges: list[dict[str, Any]]) -> Blueprint:
