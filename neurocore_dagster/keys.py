@@ -14,3 +14,13 @@ CONTEXT_OUTPUTS = frozenset({CONTEXT_OUTPUT, SUSPENDED_OUTPUT})
 """The outputs that hold an op's lineage: ``final_context`` and reports read either."""
 UPSTREAM_INPUT = "upstream"
 """Every op's one fan-in input: the lineages on its incoming routes."""
+
+UPSTREAM_ASSET_TAG = "neurocore/upstream_asset"
+"""On a run an ``asset_sensor`` started: the asset key (``raw/tickets``) that materialized.
+Written: dagster_layer.asset_sensor. Read: users' run filters in the UI."""
+UPSTREAM_RUN_TAG = "neurocore/upstream_run"
+"""On a run an ``asset_sensor`` started: the run id of the materialization that started it
+(empty for a materialization reported outside a run). Written: dagster_layer.asset_sensor."""
+UPSTREAM_EVENT_TAG = "neurocore/upstream_storage_id"
+"""On a run an ``asset_sensor`` started: the materialization's event storage id (also in
+its run key), which names one materialization in the instance. Written: asset_sensor."""
