@@ -257,6 +257,11 @@ def project(tmp_path: Path, triggers: str, blueprint: str = BLUEPRINT) -> Path:
             ["input 'batch_size' comes from metadata 'row_count' and is also set in initial_data"],
         ),
         (
+            "  - asset_sensor: {asset: raw/tickets, inputs: {batch_size: a, batch_size: b}}\n",
+            9,
+            ["key 'batch_size' is written twice"],
+        ),
+        (
             "  - asset_sensor: {asset: raw/tickets, inputs: {batch_size: ' '}}\n",
             9,
             ["input 'batch_size' names a blank metadata key"],
