@@ -21,3 +21,13 @@ kind, the other entries are the report's fields (``runtime.observer.report_field
 
 APPROVE_COMMAND = "neurocore-dagster runs approve"
 """The CLI command that decides a suspended run, as the run's log spells it for users."""
+
+UPSTREAM_ASSET_TAG = "neurocore/upstream_asset"
+"""On a run an ``asset_sensor`` started: the asset key (``raw/tickets``) that materialized.
+Written: dagster_layer.asset_sensor. Read: users' run filters in the UI."""
+UPSTREAM_RUN_TAG = "neurocore/upstream_run"
+"""On a run an ``asset_sensor`` started: the run id of the materialization that started it
+(empty for a materialization reported outside a run). Written: dagster_layer.asset_sensor."""
+UPSTREAM_EVENT_TAG = "neurocore/upstream_storage_id"
+"""On a run an ``asset_sensor`` started: the materialization's event storage id (also in
+its run key), which names one materialization in the instance. Written: asset_sensor."""

@@ -76,9 +76,14 @@ def test_graphql_lists_every_example_job(webserver: Webserver) -> None:
         "refine_draft",
         "publish_with_approval",
         "summarize_ticket",
+        "ticket_batch",
     } <= jobs
     assert {s["name"] for s in repo["schedules"]} == {"weekday_billing_check"}
-    assert len(repo["sensors"]) == 2
+    assert {s["name"] for s in repo["sensors"]} == {
+        "summarize_ticket_files_0",
+        "summarize_ticket_after_support_triage_1",
+        "ticket_batch_asset_0",
+    }
 
 
 def test_launch_with_run_config(webserver: Webserver) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from neurocore_dagster.blueprint.condition_check import RUN_TIME_REFUSALS, condition_problems
+from neurocore_dagster.blueprint.trigger_checks import trigger_issues
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def semantic_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
             )
         seen.add(name)
     found.extend(_input_default_issues(blueprint))
+    found.extend(trigger_issues(blueprint.triggers, blueprint.inputs))
     flow = blueprint.flow
     if flow.type == "graph":
         found.extend(_graph_issues(flow, seen))
