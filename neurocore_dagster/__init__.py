@@ -28,7 +28,9 @@ from neurocore_dagster.service.events import (
     iter_blueprint_events,
     watch_run,
 )
-from neurocore_dagster.service.runs import BlueprintRun, execute_blueprint, resume_blueprint
+from neurocore_dagster.service.execute import execute_blueprint
+from neurocore_dagster.service.results import BlueprintRun
+from neurocore_dagster.service.resume import resume_blueprint
 from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
 
 __all__ = [

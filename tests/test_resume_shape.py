@@ -327,7 +327,7 @@ def _error_texts(instance: dg.DagsterInstance, run_id: str) -> str:
 
 
 def resume_outcome(instance: dg.DagsterInstance, run_id: str) -> Any:
-    from neurocore_dagster.service.runs import blueprint_run
+    from neurocore_dagster.service.results import blueprint_run
 
     return blueprint_run(run_id, instance=instance)
 
