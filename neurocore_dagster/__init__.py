@@ -12,6 +12,8 @@ from neurocore_dagster.dagster_layer.jobs.run_config import run_config
 from neurocore_dagster.dagster_layer.storage.results import final_context
 from neurocore_dagster.dagster_layer.translation.translator import (
     BlueprintTranslator,
+    JobSpec,
+    OpSpec,
     TranslatorSettings,
 )
 from neurocore_dagster.errors import (
@@ -45,7 +47,9 @@ __all__ = [
     "ExecutionError",
     "FlowEvent",
     "FlowEventType",
+    "JobSpec",
     "NeuroCoreDagsterError",
+    "OpSpec",
     "Skill",
     "SkillError",
     "SkillMeta",

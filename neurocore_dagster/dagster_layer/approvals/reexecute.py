@@ -74,7 +74,7 @@ def reexecute_run(
     run = reap_if_dead(instance, run)
     rebuilt = rebuild_recorded_job(instance, run, registry, project_root, translator)
     options = _reexecution_options(instance, run, resume_data)
-    config = copy.deepcopy(dict(run.run_config))
+    config: dict[str, Any] = copy.deepcopy(dict(run.run_config))
     resources = config.setdefault("resources", {})
     if resume_data is not None:
         run_resource = resources.setdefault(RUN_RESOURCE_KEY, {}).setdefault("config", {})

@@ -54,8 +54,8 @@ def _failure_text(event: Any) -> str:
     if event.event_type == dg.DagsterEventType.STEP_FAILURE:
         return f"step {event.step_key!r} failed: {user_error(event.step_failure_data.error)}"
     if event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
-        error = user_error(event.engine_event_data.error)
-        return f"resources of step {event.step_key!r} failed to start: {error}"
+        cause = user_error(event.engine_event_data.error)
+        return f"resources of step {event.step_key!r} failed to start: {cause}"
     error = getattr(event.event_specific_data, "error", None)
     if error is None:
         return event.message or "the run failed"
