@@ -30,9 +30,9 @@ from neurocore_dagster.dagster_layer.approvals.approve_job import (
     served_project,
 )
 from neurocore_dagster.dagster_layer.approvals.reexecution_claims import children_of
+from neurocore_dagster.dagster_layer.storage.run_outcome import run_failure_message
 from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
 from neurocore_dagster.errors import ExecutionError
-from neurocore_dagster.service.runs import run_failure_message
 
 ROOT = Path(__file__).resolve().parent.parent
 GATED = ROOT / "blueprints" / "publish_with_approval.yaml"

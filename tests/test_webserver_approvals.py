@@ -18,8 +18,8 @@ from webserver_process import INSTANCE_YAML, LOCATION, REPOSITORY, Webserver
 from neurocore_dagster import final_context
 from neurocore_dagster.dagster_layer.approvals.approve_job import APPROVE_OP_NAME
 from neurocore_dagster.dagster_layer.approvals.reexecution_claims import children_of
+from neurocore_dagster.dagster_layer.storage.run_outcome import run_failure_message
 from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
-from neurocore_dagster.service.runs import run_failure_message
 
 LAUNCH = """
 mutation($params: ExecutionParams!) {

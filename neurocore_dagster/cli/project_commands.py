@@ -105,6 +105,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     registry = discover_project_skills(project)
-    plan = compile_plan(load_blueprint(args.blueprint), registry)
-    print(render_report(plan, BlueprintTranslator().get_job_name(plan)), end="")
+    blueprint = load_blueprint(args.blueprint)
+    plan = compile_plan(blueprint, registry)
+    print(render_report(plan, BlueprintTranslator().get_job_spec(blueprint, plan).name), end="")
     return 0

@@ -27,16 +27,13 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.jobs.op_observer import report_in_event
+from neurocore_dagster.dagster_layer.storage.run_outcome import run_failure_message
 from neurocore_dagster.dagster_layer.translation.translator import BLUEPRINT_TAG, STATUS_TAG
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import CONTEXT_OUTPUTS
 from neurocore_dagster.runtime.observer import LoopVisit
-from neurocore_dagster.service.runs import (
-    PreparedRun,
-    prepare_run,
-    resolve_instance,
-    run_failure_message,
-)
+from neurocore_dagster.service.execute import PreparedRun, prepare_run
+from neurocore_dagster.service.run_request import RunRequest, resolve_instance
 from neurocore_dagster.skills.registry import SkillRegistry
 
 POLL_SECONDS = 0.1
@@ -343,7 +340,9 @@ def launch_run(
     project_root: str | Path | None,
     run_config: Mapping[str, Any] | None,
 ) -> tuple[_Launch, dg.DagsterInstance]:
-    prepared = prepare_run(blueprint, registry, initial_data, instance, project_root, run_config)
+    prepared = prepare_run(
+        RunRequest(blueprint, registry, initial_data, instance, project_root, run_config)
+    )
     dg.validate_run_config(prepared.job, prepared.run_config)
     return _Launch(prepared), prepared.instance
 

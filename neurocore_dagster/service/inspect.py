@@ -8,11 +8,11 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.approvals.suspensions import ended_at_gate, is_pending
+from neurocore_dagster.dagster_layer.executors.reaping import reap_if_dead
 from neurocore_dagster.dagster_layer.translation.translator import BLUEPRINT_TAG
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import CONTEXT_OUTPUTS
-from neurocore_dagster.service.dead_runs import reap_if_dead
-from neurocore_dagster.service.runs import blueprint_run
+from neurocore_dagster.service.results import blueprint_run
 
 _STEP_WORDS = {
     "SUCCESS": "succeeded",

@@ -40,14 +40,17 @@ from neurocore_dagster.dagster_layer.translation.names import RESERVED_JOB_PREFI
 from neurocore_dagster.dagster_layer.translation.translator import (
     BLUEPRINT_TAG,
     BlueprintTranslator,
+    JobSpec,
     OpSpec,
+    checked_spec,
+    package_op_tags,
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
 from neurocore_dagster.keys import CONTEXT_OUTPUT, SUSPENDED_OUTPUT, UPSTREAM_INPUT
 from neurocore_dagster.llm.choice import LLMPlan, plan_llms, skill_values
 from neurocore_dagster.plan.compile import compile_plan
-from neurocore_dagster.plan.model import ExecutionPlan, Route
+from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
 from neurocore_dagster.project.component_config import (
     ConfigLayer,
     MergedConfig,
@@ -97,9 +100,10 @@ def job_for_project(
     resources, llm_plan = _component_resources(
         blueprint, registry, project, translator, dict(config_overrides or {})
     )
-    job_name = translator.get_job_name(plan)
+    job_spec = checked_spec(translator, "get_job_spec", JobSpec, blueprint, plan)
+    job_name = job_spec.name
     _check_job_name(blueprint, job_name)
-    specs = {op.key: translator.get_op_spec(plan, op) for op in plan.ops}
+    specs = {op.key: op_spec(translator, plan, op) for op in plan.ops}
     _check_unique_names(blueprint, {k: s.name for k, s in specs.items()}, "op")
     rendered = {}
     route_names = _route_output_names(plan, {k: s.name for k, s in specs.items()})
@@ -108,13 +112,13 @@ def job_for_project(
         rendered[op.key] = render_op(plan, op, specs[op.key], job_name, route_names[op.key], keys)
     graph = dg.GraphDefinition(
         name=job_name,
-        description=blueprint.description or f"NeuroCore blueprint {blueprint.name!r}",
+        description=job_spec.description,
         node_defs=[r.definition for r in rendered.values()],
         dependencies=_dependencies(plan, rendered),
     )
     uses_llm = bool(llm_components(blueprint, registry))
-    metadata = _job_metadata(blueprint, plan, rendered, keys)
-    job_tags = {str(k): str(v) for k, v in translator.get_job_tags(plan).items()}
+    metadata = {**job_spec.metadata, **_job_metadata(blueprint, plan, rendered, keys)}
+    job_tags = {str(k): str(v) for k, v in job_spec.tags.items()}
     shape = job_shape(
         translator,
         config_overrides or {},
@@ -132,7 +136,7 @@ def job_for_project(
     resource_defs["io_manager"] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
-        executor_def=translator.get_executor(plan) or blueprint_executor(blueprint.source.path),
+        executor_def=job_spec.executor_def or blueprint_executor(blueprint.source.path),
         tags={
             **job_tags,
             BLUEPRINT_TAG: blueprint.name,
@@ -142,6 +146,13 @@ def job_for_project(
         },
         metadata=metadata,
     )
+
+
+def op_spec(translator: BlueprintTranslator, plan: ExecutionPlan, op: PlanOp) -> OpSpec:
+    """The translator's spec of ``op``, with the op tags the package owns added over its own."""
+    spec = checked_spec(translator, "get_op_spec", OpSpec, plan, op)
+    tags = {str(k): str(v) for k, v in spec.tags.items()}
+    return spec.replace(tags={**tags, **package_op_tags(plan, op)})
 
 
 def _check_job_name(blueprint: Blueprint, job_name: str) -> None:

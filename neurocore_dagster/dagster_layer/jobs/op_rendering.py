@@ -68,6 +68,7 @@ def render_op(
         outs=outs,
         description=spec.description,
         tags=spec.tags,
+        pool=spec.pool,
         required_resource_keys={RUN_RESOURCE_KEY, *keys.values()},
     )
     return RenderedOp(op=op, spec=spec, definition=definition, route_outputs=route_outputs)
