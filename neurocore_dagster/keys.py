@@ -1,4 +1,4 @@
-"""Names the package reserves in Dagster: op inputs and outputs.
+"""Names the package reserves in Dagster: op inputs and outputs, and the no-code-location run tag.
 
 Defined once here so every reader (results, streaming, inspection) and the op
 renderer agree on them without importing each other.
@@ -14,3 +14,8 @@ CONTEXT_OUTPUTS = frozenset({CONTEXT_OUTPUT, SUSPENDED_OUTPUT})
 """The outputs that hold an op's lineage: ``final_context`` and reports read either."""
 UPSTREAM_INPUT = "upstream"
 """Every op's one fan-in input: the lineages on its incoming routes."""
+
+NO_CODE_LOCATION_TAG = "neurocore/no_code_location"
+"""On a run started by the CLI or Python that no code location serves (a blueprint
+built in memory): why, so the UI cannot re-execute it (``runs resume`` can). Runs a
+location serves carry Dagster's own ``dagster/code_location`` tag instead."""

@@ -28,6 +28,8 @@ from neurocore_dagster.dagster_layer.executors.selection import (
 )
 from neurocore_dagster.dagster_layer.instance import project_instance
 from neurocore_dagster.dagster_layer.jobs.build import build_job
+from neurocore_dagster.dagster_layer.jobs.code_location import project_location
+from neurocore_dagster.dagster_layer.jobs.located_run import execute_located
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.jobs.recorded_job import (
     rebuild_recorded_job,
@@ -116,7 +118,10 @@ class PreparedRun:
         with reconstructable_job(
             self.blueprint, self.registry, self.project_root, built=self.built
         ) as recon:
-            return dg.execute_job(recon, self.instance, run_config=self.run_config, tags=tags)
+            location = project_location(self.blueprint, self.project_root)
+            return execute_located(
+                recon, self.instance, location, run_config=self.run_config, tags=tags
+            )
 
 
 def prepare_run(
@@ -274,8 +279,14 @@ def resume_blueprint(
         claimed_reexecution(target, run, resume_data, force=force) as claim_tags,
         reconstructable_job(rebuilt.blueprint, registry, project_root, built=rebuilt.job) as job,
     ):
-        result = dg.execute_job(
-            job, target, run_config=config, tags={**tags, **claim_tags}, reexecution_options=options
+        location = project_location(rebuilt.blueprint, project_root)
+        result = execute_located(
+            job,
+            target,
+            location,
+            run_config=config,
+            tags={**tags, **claim_tags},
+            reexecution=options,
         )
     return replace(blueprint_run(result.run_id, instance=target), warnings=rebuilt.warnings)
 
