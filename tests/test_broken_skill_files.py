@@ -61,7 +61,7 @@ def test_definitions_load_and_the_broken_job_says_why(project: Path) -> None:
     assert "uses_mangled.yaml:6" in text  # the component's type line
     assert "broken.py:6" in text and "SyntaxError" in text
     assert "'mangled'" in text
-    with pytest.raises(BaseException, match="broken.py:6"):
+    with pytest.raises(BaseException, match=r"broken\.py:6"):
         broken.execute_in_process()
 
 

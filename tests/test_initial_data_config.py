@@ -122,10 +122,14 @@ def test_triggers_that_pass_undeclared_keys_still_run(
     (tmp_path / "inbox" / "a.txt").write_text("x")
     defs = build_definitions(tmp_path, strict=True)
     job = defs.resolve_job_def("sensed")
+    sensor, schedule = (
+        defs.resolve_sensor_def("sensed_files_0"),
+        defs.resolve_schedule_def("sensed_schedule_1"),
+    )
     with dg.build_sensor_context() as context:
-        [from_file] = defs.resolve_sensor_def("sensed_files_0").evaluate_tick(context).run_requests
+        [from_file] = sensor.evaluate_tick(context).run_requests
     with dg.build_schedule_context() as context:
-        [scheduled] = defs.resolve_schedule_def("sensed_schedule_1").evaluate_tick(context).run_requests
+        [scheduled] = schedule.evaluate_tick(context).run_requests
     first = job.execute_in_process(run_config=from_file.run_config, instance=instance)
     assert final_context(first).get("dropped") == str(tmp_path / "inbox" / "a.txt")
     assert final_context(first).get("source") == "inbox"

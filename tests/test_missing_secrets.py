@@ -109,7 +109,7 @@ def test_the_cli_names_the_llm_components_that_need_the_key(
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1
-    assert '"NC_ABSENT_LLM_KEY" (the LLM api_key of component \'summarizer\') is not set' in err
+    assert "\"NC_ABSENT_LLM_KEY\" (the LLM api_key of component 'summarizer') is not set" in err
 
 
 def test_a_component_with_its_own_llm_key_is_named(
@@ -126,6 +126,6 @@ def test_a_component_with_its_own_llm_key_is_named(
     with pytest.raises(dg.DagsterInvalidConfigError) as caught:
         execute_blueprint(blueprint, discover_skills(root), project_root=root, instance=instance)
     assert (
-        '"NC_ABSENT_OWN_KEY" (the LLM api_key of component \'summarizer\') is not set'
+        "\"NC_ABSENT_OWN_KEY\" (the LLM api_key of component 'summarizer') is not set"
         in config_error_text(caught.value)
     )
