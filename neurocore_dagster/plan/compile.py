@@ -24,6 +24,8 @@ from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
 from neurocore_dagster.plan.graph import GraphShape, analyse
 from neurocore_dagster.plan.model import ExecutionPlan, LoopRegion, PlanOp, RetryPlan, Route, Unit
+from neurocore_dagster.plan.places import with_condition_places
+from neurocore_dagster.plan.port_check import port_issues
 from neurocore_dagster.skills.base import skill_meta_of
 from neurocore_dagster.skills.broken_files import broken_file_issues
 from neurocore_dagster.skills.registry import SkillRegistry
@@ -47,6 +49,7 @@ def compile_plan(blueprint: Blueprint, registry: SkillRegistry) -> ExecutionPlan
         ops = _conditional_ops(blueprint, registry)
     else:
         ops = _graph_ops(blueprint, registry)
+    ops = with_condition_places(blueprint, ops)
     warnings = tuple(_parallel_read_warnings(blueprint, registry, ops))
     for text in warnings:
         log.warning("%s: %s", blueprint.name, text)
@@ -71,8 +74,9 @@ def _check_skills(blueprint: Blueprint, registry: SkillRegistry) -> None:
     for index, component in enumerate(blueprint.components):
         if component.type not in registry:
             found.append(unknown_skill_issue(component.name, component.type, index, registry))
+    found = [blueprint.source.locate(i) for i in found] + port_issues(blueprint, registry)
     if found:
-        raise BlueprintError([blueprint.source.locate(i) for i in found])
+        raise BlueprintError(found)
 
 
 def unknown_skill_issue(

@@ -186,7 +186,13 @@ def _run_kind(
     if op.kind == "step":
         params.clock.remaining(context.metadata.flow_id, unit.key)
         decision = step_decision(
-            unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
+            unit.key,
+            unit.component,
+            unit.condition,
+            context,
+            plan.on_condition_error,
+            reports,
+            unit.condition_at,
         )
         if decision == "run":
             context = run_unit(unit, components[unit.component], context, params, "step", reports)
@@ -212,7 +218,13 @@ def _choose(
         params.clock.remaining(context.metadata.flow_id, unit.key)
         if (
             step_decision(
-                unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
+                unit.key,
+                unit.component,
+                unit.condition,
+                context,
+                plan.on_condition_error,
+                reports,
+                unit.condition_at,
             )
             == "run"
         ):
