@@ -1,4 +1,4 @@
-"""Names the package reserves in Dagster: op inputs and outputs.
+"""Names the package reserves in Dagster: op inputs and outputs, and the no-code-location run tag.
 
 Defined once here so every reader (results, streaming, inspection) and the op
 renderer agree on them without importing each other.
@@ -31,3 +31,8 @@ UPSTREAM_RUN_TAG = "neurocore/upstream_run"
 UPSTREAM_EVENT_TAG = "neurocore/upstream_storage_id"
 """On a run an ``asset_sensor`` started: the materialization's event storage id (also in
 its run key), which names one materialization in the instance. Written: asset_sensor."""
+
+NO_CODE_LOCATION_TAG = "neurocore/no_code_location"
+"""On a run started by the CLI or Python that no code location serves (a blueprint
+built in memory): why, so the UI cannot re-execute it (``runs resume`` can). Runs a
+location serves carry Dagster's own ``dagster/code_location`` tag instead."""

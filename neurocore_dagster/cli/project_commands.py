@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.translation_report import render_report
 from neurocore_dagster.project.config import load_project
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 
 
 def add_project_commands(commands: Any) -> None:
@@ -64,15 +65,19 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _skill_list(args: argparse.Namespace) -> int:
-    registry = discover_project_skills(load_project(args.project))
+    registry = discover_usable_skills(load_project(args.project))
     for name in registry.names():
         meta = registry.meta(name)
         print(f"{name:24} {meta.version:10} {meta.description}")
-    return 0
+    for broken in registry.broken_files:
+        print(
+            f"error: skill file {broken.where} failed to import: {broken.reason}", file=sys.stderr
+        )
+    return 1 if registry.broken_files else 0
 
 
 def _skill_info(args: argparse.Namespace) -> int:
-    registry = discover_project_skills(load_project(args.project))
+    registry = discover_usable_skills(load_project(args.project))
     if args.name not in registry:
         raise ExecutionError(
             f"unknown skill {args.name!r}; known skills: {', '.join(registry.names())}"
@@ -104,7 +109,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    registry = discover_project_skills(project)
+    registry = discover_usable_skills(project)
     blueprint = load_blueprint(args.blueprint)
     plan = compile_plan(blueprint, registry)
     print(render_report(plan, BlueprintTranslator().get_job_spec(blueprint, plan).name), end="")

@@ -17,6 +17,7 @@ callers turn them into errors.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,9 @@ class ProjectCheck:
     loaded: dict[str, Loaded] = field(default_factory=dict)
     broken: dict[str, BlueprintError] = field(default_factory=dict)
     warnings: list[BlueprintIssue] = field(default_factory=list)
+    broken_skill_files: dict[str, BlueprintError] = field(default_factory=dict)
+    """Skill files that failed to import, by the name errors show (no job of their own:
+    the blueprints that use their skills are broken, naming them)."""
 
     @property
     def triggers(self) -> list[TriggerDef]:
@@ -71,6 +75,9 @@ def check_project(
 ) -> ProjectCheck:
     """Every file of ``files`` (path, name shown in errors) loaded or broken; see the module."""
     check = ProjectCheck(warnings=[*project.warnings, *unknown_skill_warnings(project, registry)])
+    for broken in registry.broken_files:
+        shown = _shown(project, broken.path)
+        check.broken_skill_files[shown] = broken.as_error(shown)
     remaining = dict(overrides or {})
     by_job_name: dict[str, Loaded] = {}
     for path, shown in files:
@@ -102,6 +109,13 @@ def check_project(
             ]
         )
     return check
+
+
+def _shown(project: Project, path: Path) -> str:
+    try:
+        return os.path.relpath(path, project.root)
+    except ValueError:
+        return str(path)
 
 
 def _job_name_clash(first: str, shown: str, job_name: str, blueprint: Blueprint) -> BlueprintError:

@@ -29,7 +29,7 @@ from neurocore_dagster.dagster_layer.translation.names import BROKEN_PREFIX, dag
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import BlueprintError
 from neurocore_dagster.project.config import Project, load_project
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")
@@ -93,7 +93,7 @@ def project_definitions(
     """
     overrides = dict(config_overrides or {})
     approve = approve_job(project, registry)  # resumes with the registry given, as the CLI
-    registry = registry if registry is not None else discover_project_skills(project)
+    registry = registry if registry is not None else discover_usable_skills(project)
     cache = ParseCache.for_project(project.root, project.blueprints_dir)
     step_blueprint = _step_blueprint(project)
     if step_blueprint is not None:
@@ -144,11 +144,14 @@ def _definitions(
     _report_cache(cache)
     strict, warnings_fail = strictness
     failing = check.warnings if strict and warnings_fail else []
-    if strict and (check.broken or failing):
+    broken = [*check.broken_skill_files.values(), *check.broken.values()]
+    if strict and (broken or failing):
         warned = [BlueprintError(failing)] if failing else []
-        raise BlueprintError.combine([*warned, *check.broken.values()])
+        raise BlueprintError.combine([*warned, *broken])
     for found in check.warnings:
         log.warning("%s", found.render())
+    for error in check.broken_skill_files.values():
+        log.error("skill file left out (its skills are not registered):\n%s", error)
     for error in check.broken.values():
         log.error("blueprint left out of the definitions:\n%s", error)
     jobs = [item.job for item in check.loaded.values()]
@@ -189,6 +192,7 @@ def validate_project(
         loaded={k: v for k, v in check.loaded.items() if k in wanted},
         broken={k: v for k, v in check.broken.items() if k in wanted},
         warnings=[w for w in check.warnings if w.file not in others],
+        broken_skill_files=check.broken_skill_files,
     )
 
 

@@ -35,9 +35,10 @@ def run_region(
     """Run the region from its seed, or from ``start`` (the node a resumed run suspended at)."""
     settings = params.settings
     outgoing: dict[str, list[Route]] = {}
+    places = region.condition_places or (None,) * len(region.edges)
     for index, edge in enumerate(region.edges):
         outgoing.setdefault(edge.source, []).append(
-            Route(edge.source, edge.target, edge.port, edge.condition, index)
+            Route(edge.source, edge.target, edge.port, edge.condition, index, places[index])
         )
     back_targets = {target for _, target in region.back_edges}
     visits = dict(context.metadata.node_visit_counts)

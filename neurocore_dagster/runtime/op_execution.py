@@ -240,7 +240,13 @@ def _run_kind(
     if op.kind == "step":
         params.clock.remaining(context.metadata.flow_id, unit.key)
         decision = step_decision(
-            unit.key, unit.component, unit.condition, context, plan.on_condition_error, observer
+            unit.key,
+            unit.component,
+            unit.condition,
+            context,
+            plan.on_condition_error,
+            observer,
+            unit.condition_at,
         )
         if decision == "run":
             context = run_unit(unit, components[unit.component], context, params, "step", observer)
@@ -266,7 +272,13 @@ def _choose(
         params.clock.remaining(context.metadata.flow_id, unit.key)
         if (
             step_decision(
-                unit.key, unit.component, unit.condition, context, plan.on_condition_error, observer
+                unit.key,
+                unit.component,
+                unit.condition,
+                context,
+                plan.on_condition_error,
+                observer,
+                unit.condition_at,
             )
             == "run"
         ):

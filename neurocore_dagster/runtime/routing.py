@@ -22,8 +22,12 @@ def step_decision(
     context: FlowContext,
     policy: str,
     observer: Observer,
+    condition_at: str | None = None,
 ) -> Decision:
-    """Whether a step runs; a skip is recorded in ``skipped_components`` as flowengine does."""
+    """Whether a step runs; a skip is recorded in ``skipped_components`` as flowengine does.
+
+    With the ``fail`` policy a condition that cannot be evaluated fails the step, its
+    error naming where the condition is written (``condition_at``)."""
     if not condition:
         return "run"
     try:
@@ -31,7 +35,7 @@ def step_decision(
     except ConditionEvaluationError as exc:
         context.metadata.add_condition_error(component, exc, condition)
         if policy == "fail":
-            raise
+            raise located(exc, condition_at) from exc
         observer.on_warning(
             OpWarning(
                 unit_key,
@@ -75,7 +79,7 @@ def _edge_condition_ok(route: Route, context: FlowContext, policy: str, observer
         return evaluate(route.condition, context)
     except ConditionEvaluationError as exc:
         if policy == "fail":
-            raise
+            raise located(exc, route.condition_at) from exc
         context.metadata.add_condition_error(
             f"{route.source}->{route.target}", exc, route.condition
         )
@@ -88,3 +92,13 @@ def _edge_condition_ok(route: Route, context: FlowContext, policy: str, observer
             )
         )
         return False
+
+
+def located(exc: ConditionEvaluationError, condition_at: str | None) -> ConditionEvaluationError:
+    """``exc`` (same type, so callers still catch it) naming where its condition is written."""
+    if condition_at is None:
+        return exc
+    first = str(exc).split("\nCondition:", 1)[0]
+    return ConditionEvaluationError(
+        f"condition at {condition_at} failed: {first}", condition=exc.condition
+    )

@@ -23,6 +23,8 @@ from neurocore_dagster.dagster_layer.executors.selection import (
     runs_in_this_process,
 )
 from neurocore_dagster.dagster_layer.jobs.build import build_job
+from neurocore_dagster.dagster_layer.jobs.code_location import project_location
+from neurocore_dagster.dagster_layer.jobs.located_run import execute_located
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.jobs.run_config import run_config as job_run_config
 from neurocore_dagster.errors import ExecutionError
@@ -70,7 +72,10 @@ class PreparedRun:
         with reconstructable_job(
             request.blueprint, request.registry, request.project_root, built=self.built
         ) as recon:
-            return dg.execute_job(recon, self.instance, run_config=self.run_config, tags=tags)
+            location = project_location(request.blueprint, request.project_root)
+            return execute_located(
+                recon, self.instance, location, run_config=self.run_config, tags=tags
+            )
 
 
 def prepare_run(request: RunRequest) -> PreparedRun:

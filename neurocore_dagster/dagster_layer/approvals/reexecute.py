@@ -27,6 +27,8 @@ from neurocore_dagster.dagster_layer.executors.selection import (
     THREADS_EXECUTION,
     runs_in_this_process,
 )
+from neurocore_dagster.dagster_layer.jobs.code_location import project_location
+from neurocore_dagster.dagster_layer.jobs.located_run import execute_located
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.jobs.recorded_job import rebuild_recorded_job
 from neurocore_dagster.dagster_layer.resources.components import RUN_RESOURCE_KEY
@@ -85,12 +87,14 @@ def reexecute_run(
         claimed_reexecution(instance, run, resume_data, force=force) as claim_tags,
         reconstructable_job(rebuilt.blueprint, registry, project_root, built=rebuilt.job) as job,
     ):
-        result = dg.execute_job(
+        location = project_location(rebuilt.blueprint, project_root)
+        result = execute_located(
             job,
             instance,
+            location,
             run_config=config,
             tags={**tags, **claim_tags},
-            reexecution_options=options,
+            reexecution=options,
         )
     return Reexecution(result.run_id, rebuilt.warnings)
 

@@ -58,7 +58,7 @@ from neurocore_dagster.project.component_config import (
     schema_issues,
 )
 from neurocore_dagster.project.config import Project, load_project
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 from neurocore_dagster.skills.registry import SkillRegistry
 
 BLUEPRINT_METADATA = "neurocore/blueprint"
@@ -84,7 +84,7 @@ def build_job(
     (component name -> config) wins over both files and loses to run config.
     """
     project = load_project(project_root)
-    registry = registry if registry is not None else discover_project_skills(project)
+    registry = registry if registry is not None else discover_usable_skills(project)
     return job_for_project(blueprint, registry, project, translator, config_overrides)
 
 

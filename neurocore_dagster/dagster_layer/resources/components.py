@@ -18,20 +18,19 @@ from flowengine import BaseComponent
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.jobs.config_types import config_field
 from neurocore_dagster.dagster_layer.resources.flow_clock import FirstStepStart
+from neurocore_dagster.dagster_layer.resources.initial_data import (
+    FREE_FORM_DATA,
+    INITIAL_DATA,
+    UNDECLARED_DATA,
+    UNDECLARED_DATA_FIELD,
+    initial_data_field,
+    run_initial_data,
+)
 from neurocore_dagster.errors import SkillError
 from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.skills.registry import SkillRegistry
 
 RUN_RESOURCE_KEY = "neurocore"
-
-_INPUT_TYPES: dict[str, Any] = {
-    "string": dg.String,
-    "integer": dg.Int,
-    "number": dg.Float,
-    "boolean": dg.Bool,
-    "array": [dg.Any],
-    "object": dg.Permissive(),
-}
 
 
 @dataclass(frozen=True)
@@ -61,15 +60,7 @@ _RESUME_DATA = dg.Field(
     description="Decision for a suspended approval gate: {approved: bool, note: str, by: str}. "
     "A non-boolean 'approved' is refused before the run starts.",
 )
-_FREE_FORM_DATA = dg.Field(
-    dg.Permissive(),
-    is_required=False,
-    default_value={},
-    description="Initial context data (free-form).",
-)
-_FREE_FORM_CONFIG = dg.Field(
-    dg.Shape({"initial_data": _FREE_FORM_DATA, "resume_data": _RESUME_DATA})
-)
+_FREE_FORM_CONFIG = dg.Field(dg.Shape({INITIAL_DATA: FREE_FORM_DATA, "resume_data": _RESUME_DATA}))
 """The run config of every blueprint without ``inputs``: built once, as Dagster config is
 immutable and costly to build (a project of 1,000 blueprints would build it 1,000 times)."""
 
@@ -83,7 +74,7 @@ def run_inputs_resource(
         if on_start is not None:
             on_start(init_context)
         config = init_context.resource_config or {}
-        data = {k: v for k, v in (config.get("initial_data") or {}).items()}
+        data = run_initial_data(config)
         inputs = RunInputs(initial_data=data, resume_data=config.get("resume_data"))
         try:
             yield inputs
@@ -92,35 +83,16 @@ def run_inputs_resource(
 
     config_schema: Any = _FREE_FORM_CONFIG
     if blueprint.inputs:
-        config_schema = {"initial_data": initial_data_field(blueprint), "resume_data": _RESUME_DATA}
+        config_schema = {
+            INITIAL_DATA: initial_data_field(blueprint),
+            UNDECLARED_DATA: UNDECLARED_DATA_FIELD,
+            "resume_data": _RESUME_DATA,
+        }
     return dg.ResourceDefinition(
         resource_fn=build,
         config_schema=config_schema,
         description=f"Initial data of a run of blueprint {blueprint.name!r}.",
     )
-
-
-def initial_data_field(blueprint: Blueprint) -> dg.Field:
-    """Typed fields from the blueprint's ``inputs``; free-form data without them."""
-    if not blueprint.inputs:
-        return _FREE_FORM_DATA
-    fields = {}
-    for name, spec in blueprint.inputs.items():
-        kind = _INPUT_TYPES.get(spec.type, dg.Any)
-        if spec.default is not None:
-            fields[name] = dg.Field(
-                kind, is_required=False, default_value=spec.default, description=spec.description
-            )
-        else:
-            fields[name] = dg.Field(
-                kind if spec.required else dg.Noneable(kind),
-                is_required=spec.required,
-                description=spec.description,
-            )
-    description = "Initial context data (the blueprint's declared inputs)."
-    if any(f.is_required for f in fields.values()):
-        return dg.Field(dg.Permissive(fields), is_required=True, description=description)
-    return dg.Field(dg.Permissive(fields), description=description)
 
 
 def component_resource(
