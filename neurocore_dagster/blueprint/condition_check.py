@@ -100,7 +100,7 @@ def condition_problems(
     if _depth(tree) > MAX_CONDITION_DEPTH:
         return [_too_deep()]
     problems: list[ConditionProblem] = _size_problems(tree)
-    validator = _CallsValidator(calls)
+    validator = CallsValidator(calls)
     if not validator.validate(tree):
         kinds = sorted({e.removeprefix("Disallowed node type: ") for e in validator.errors})
         problems.append(
@@ -135,7 +135,7 @@ def condition_problems(
     return problems
 
 
-class _CallsValidator(SafeASTValidator):
+class CallsValidator(SafeASTValidator):
     """flowengine's validator, also allowing ``f(x)`` for the names in ``calls``."""
 
     def __init__(self, calls: frozenset[str]) -> None:

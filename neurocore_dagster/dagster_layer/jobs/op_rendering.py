@@ -25,6 +25,8 @@ from neurocore_dagster.dagster_layer.approvals.suspensions import (
     ended_at_gate,
     take_suspension_in_run,
 )
+from neurocore_dagster.dagster_layer.assets.events import AssetEvent, asset_events
+from neurocore_dagster.dagster_layer.assets.specs import JobAssets
 from neurocore_dagster.dagster_layer.resources.components import RUN_RESOURCE_KEY, RunInputs
 from neurocore_dagster.dagster_layer.storage.stored_outputs import stored_lineage
 from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME, APPROVE_OP_NAME
@@ -60,7 +62,10 @@ def render_op(
     job_name: str,
     route_outputs: Mapping[Route, str],
     resource_keys: Mapping[str, str],
+    assets: JobAssets | None = None,
 ) -> RenderedOp:
+    """The op definition of ``op``; with ``assets``, it also reports the assets it wrote
+    (:mod:`~neurocore_dagster.dagster_layer.assets.events`)."""
     outs = {CONTEXT_OUTPUT: dg.Out(description="This op's context lineage (for final_context).")}
     if passes_context_on(op):
         outs = {
@@ -80,7 +85,7 @@ def render_op(
     ins = {UPSTREAM_INPUT: dg.In(description="Contexts from incoming routes")} if op.inputs else {}
     runs_skills = op.kind != "router"
     keys = {u.component: resource_keys[u.component] for u in op.units} if runs_skills else {}
-    compute = _compute_fn(plan, op, route_outputs, keys)
+    compute = _compute_fn(plan, op, route_outputs, keys, assets)
     definition = dg.OpDefinition(
         name=f"{job_name}__{spec.name}",
         compute_fn=compute,
@@ -98,9 +103,10 @@ def _compute_fn(
     op: PlanOp,
     route_outputs: Mapping[Route, str],
     resource_keys: Mapping[str, str],
+    assets: JobAssets | None,
 ) -> Any:
     # No annotation on `context`: Dagster inspects it and cannot read a postponed (string) one.
-    def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output]:  # type: ignore[no-untyped-def]
+    def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output | AssetEvent]:  # type: ignore[no-untyped-def]
         lineages = list(inputs.get(UPSTREAM_INPUT) or [])
         run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
         components = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
@@ -153,6 +159,8 @@ def _compute_fn(
                     "llm_models": ", ".join(usage.models),
                 }
             )
+        if assets:
+            yield from asset_events(assets, op.key, outcome, context.run_id)
         suspends = outcome.suspended and passes_context_on(op)
         name = SUSPENDED_OUTPUT if suspends else CONTEXT_OUTPUT
         yield dg.Output(outcome.lineage, name, metadata=metadata)
