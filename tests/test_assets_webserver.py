@@ -183,3 +183,28 @@ def test_a_blocking_check_stops_downstream_and_fails_the_run(webserver: Webserve
             for s in instance.get_run_step_stats(run_id)  # escalator never started
         }
     assert steps.get("replier") == "FAILURE" and "escalator" not in steps
+
+
+def test_materializing_from_the_asset_graph_runs_the_blueprint(webserver: Webserver) -> None:
+    """What the UI's "Materialize" sends: a launch of the asset job with an asset selection."""
+    keys = ["support/ticket_reply", "support/ticket_category"]
+    params = {
+        "selector": {
+            "repositoryLocationName": LOCATION,
+            "repositoryName": REPOSITORY,
+            "jobName": "__ASSET_JOB",
+            "assetSelection": [_key(k) for k in keys],
+            "assetCheckSelection": [],
+        },
+        "runConfigData": {},
+    }
+    result = webserver.graphql(LAUNCH, {"params": params})["launchRun"]
+    assert result["__typename"] == "LaunchRunSuccess", result
+    asset_run = result["run"]["runId"]
+    assert webserver.wait_for_run(asset_run) == "SUCCESS"
+    with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
+        [child] = instance.get_runs(filters=dg.RunsFilter(job_name="ticket_assets"))
+        assert child.tags["neurocore/materialized_from_run"] == asset_run
+        assert child.status == dg.DagsterRunStatus.SUCCESS
+    assert _materialized_in(webserver, child.run_id, keys) == set(keys)
+    assert _materialized_in(webserver, asset_run, keys) == set()

@@ -108,7 +108,7 @@ def check_project(
 
 def _check_asset_keys(check: ProjectCheck) -> None:
     """A file declaring an asset key an earlier file declared is broken."""
-    items = [BlueprintJob(s, i.blueprint, i.job.name) for s, i in check.loaded.items()]
+    items = [BlueprintJob(s, i.blueprint, i.job) for s, i in check.loaded.items()]
     for shown, error in asset_key_clashes(items).items():
         check.broken[shown] = error
         del check.loaded[shown]

@@ -159,7 +159,9 @@ def _definitions(
     schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
     sensors = [t for t in triggers if isinstance(t, dg.SensorDefinition)]
     specs, checks = project_assets(
-        [BlueprintJob(s, i.blueprint, i.job.name) for s, i in check.loaded.items()], registry
+        [BlueprintJob(s, i.blueprint, i.job) for s, i in check.loaded.items()],
+        registry,
+        project.root,
     )
     return dg.Definitions(
         jobs=jobs, schedules=schedules, sensors=sensors, assets=specs, asset_checks=checks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,6 +16,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.assets import AssetCheck
 from neurocore_dagster.blueprint.checks import step_op_keys
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.assets.materialize import materialize_definition
 from neurocore_dagster.dagster_layer.assets.specs import (
     BlueprintAsset,
     JobAssets,
@@ -38,7 +40,11 @@ class BlueprintJob:
 
     shown: str
     blueprint: Blueprint
-    job_name: str
+    job: dg.JobDefinition
+
+    @property
+    def job_name(self) -> str:
+        return self.job.name
 
 
 def asset_key_clashes(items: Iterable[BlueprintJob]) -> dict[str, BlueprintError]:
@@ -74,16 +80,18 @@ def _clash(item: BlueprintJob, asset: BlueprintAsset, first: str) -> Any:
 
 
 def project_assets(
-    items: Iterable[BlueprintJob], registry: SkillRegistry
-) -> tuple[list[dg.AssetSpec], list[dg.AssetChecksDefinition]]:
-    """Every loaded blueprint's asset specs and, where it declares checks, its checks."""
-    specs: list[dg.AssetSpec] = []
+    items: Iterable[BlueprintJob], registry: SkillRegistry, project_root: Path
+) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    """Every loaded blueprint's assets (materialized by running its job, see
+    :mod:`.materialize`) and, where it declares checks, its checks."""
+    specs: list[dg.AssetsDefinition] = []
     checks: list[dg.AssetChecksDefinition] = []
     for item in items:
         assets = job_assets(item.blueprint, item.job_name)
         if not assets:
             continue
-        specs.extend(asset_specs(assets, writers(item.blueprint, registry)))
+        found = asset_specs(assets, writers(item.blueprint, registry))
+        specs.append(materialize_definition(found, item.job, item.blueprint, project_root))
         definition = asset_checks_definition(assets)
         if definition is not None:
             checks.append(definition)

@@ -1,0 +1,61 @@
+"""Materializing a blueprint's assets runs the blueprint's job (a real instance)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from neurocore_dagster import build_definitions, final_context
+from neurocore_dagster.dagster_layer.assets.materialize import LAUNCHED_BY_TAG
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("materialize-project")
+    shutil.copytree(ROOT / "skills", root / "skills")
+    shutil.copy(ROOT / "neurocore.yaml", root / "neurocore.yaml")
+    (root / "blueprints").mkdir()
+    shutil.copy(ROOT / "blueprints" / "ticket_assets.yaml", root / "blueprints")
+    return root
+
+
+def test_materializing_the_assets_runs_the_blueprint_job(project: Path) -> None:
+    defs = build_definitions(project)
+    job = defs.get_job_def("ticket_assets")
+    reply = dg.AssetKey(["support", "ticket_reply"])
+    selection = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            selection,
+            instance=instance,
+            # One blueprint run writes all its assets: selecting one selects its siblings.
+            selection=dg.AssetSelection.assets(reply).required_multi_asset_neighbors(),
+            run_config={
+                "ops": {
+                    "neurocore__materialize__ticket_assets": {
+                        "config": {"initial_data": {"ticket": "the app crashes"}}
+                    }
+                }
+            },
+        )
+        assert result.success
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name=job.name))
+        [child] = runs  # exactly one run of the blueprint's own job
+        assert child.tags[LAUNCHED_BY_TAG] == result.run_id
+        assert child.status == dg.DagsterRunStatus.SUCCESS
+        assert final_context(child, instance=instance).get("category") == "bug"
+        record = instance.fetch_materializations(reply, limit=5).records
+        assert [r.run_id for r in record] == [child.run_id]  # recorded by the job's op
+        category = dg.AssetKey(["support", "ticket_category"])
+        assert [r.run_id for r in instance.fetch_materializations(category, limit=5).records] == [
+            child.run_id
+        ]
+        # The asset run itself recorded no materialization of its own.
+        assert not instance.get_records_for_run(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
