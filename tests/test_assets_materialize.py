@@ -59,3 +59,27 @@ def test_materializing_the_assets_runs_the_blueprint_job(project: Path) -> None:
         assert not instance.get_records_for_run(
             result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
         ).records
+
+
+def test_materialize_fails_naming_the_run_when_the_blueprint_fails(
+    project: Path, tmp_path: Path
+) -> None:
+    """A blocking check that fails fails the blueprint's run, and so the asset run."""
+    text = (project / "blueprints" / "ticket_assets.yaml").read_text()
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken)
+    (broken / "blueprints" / "ticket_assets.yaml").write_text(
+        text.replace(
+            '{expression: "len(value) > 20", name: long_enough}',
+            '{expression: "len(value) > 100000", name: long_enough, blocking: true}',
+        )
+    )
+    defs = build_definitions(broken, strict=True)
+    selection = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(selection, instance=instance, raise_on_error=False)
+        assert not result.success
+        [child] = instance.get_runs(filters=dg.RunsFilter(job_name="ticket_assets"))
+        assert child.status == dg.DagsterRunStatus.FAILURE
+        failure = result.get_step_failure_events()[0]
+        assert child.run_id in failure.step_failure_data.user_failure_data.description

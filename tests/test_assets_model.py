@@ -176,3 +176,35 @@ def test_key_problem_agrees_with_dagster(key: str) -> None:
         asset_key = dg.AssetKey.from_user_string(key)
         assert asset_key.to_user_string() == key
         dg.AssetSpec(asset_key)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=_json,
+    expression=st.sampled_from(
+        ["len(value) > 3", "value == None", "value['a'] > 1", "value * 3 == value", "context.data"]
+    ),
+)
+def test_checks_evaluate_any_value_without_raising(value: Any, expression: str) -> None:
+    """Every check kind gives an outcome for any JSON value (a condition that cannot be
+    evaluated is a failed check, never an exception and never a pass by default)."""
+    from flowengine import FlowContext
+
+    from neurocore_dagster.blueprint.assets import AssetCheck
+    from neurocore_dagster.runtime.asset_checks import evaluate_asset_check
+
+    context = FlowContext()
+    context.set("out", value)
+    checks = [
+        {"present": {}},
+        {"not_empty": {}},
+        {"json_schema": {"type": "object", "required": ["a"]}},
+        {"condition": {"expression": expression}},
+    ]
+    for written in checks:
+        outcome = evaluate_asset_check(AssetCheck.model_validate(written), "out", context)
+        assert isinstance(outcome.passed, bool) and outcome.description
+    bad = {"condition": {"expression": "value['missing'] > 1"}}
+    outcome = evaluate_asset_check(AssetCheck.model_validate(bad), "out", context)
+    if not (isinstance(value, dict) and "missing" in value):
+        assert not outcome.passed

@@ -45,7 +45,9 @@ def materialize_definition(
         can_subset=False,
         config_schema={
             "initial_data": dg.Field(
-                dg.Permissive(), is_required=False, description="The run's initial data"
+                dg.Permissive(),  # type: ignore[no-untyped-call]
+                is_required=False,
+                description="The run's initial data",
             )
         },
         description=f"Runs job {job.name} (blueprint {blueprint.name!r}); its steps record "
@@ -80,6 +82,7 @@ def _run_job(
             tags={LAUNCHED_BY_TAG: context.run_id},
             raise_on_error=False,
         )
-    run = context.instance.get_run_by_id(result.run_id)
+    instance: dg.DagsterInstance = context.instance
+    run = instance.get_run_by_id(result.run_id)
     assert run is not None
     return run

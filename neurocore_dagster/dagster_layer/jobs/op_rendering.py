@@ -106,7 +106,7 @@ def _compute_fn(
     assets: JobAssets | None,
 ) -> Any:
     # No annotation on `context`: Dagster inspects it and cannot read a postponed (string) one.
-    def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output | AssetEvent]:  # type: ignore[no-untyped-def]
+    def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output[Any] | AssetEvent]:  # type: ignore[no-untyped-def]
         lineages = list(inputs.get(UPSTREAM_INPUT) or [])
         run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
         components = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
