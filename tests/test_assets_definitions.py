@@ -78,3 +78,16 @@ def test_one_asset_key_in_two_blueprints_breaks_the_later_naming_both(tmp_path: 
     defs = build_definitions(root, registry=registry())  # not strict: b is a placeholder job
     assert defs.get_job_def("first") is not None
     assert defs.get_job_def("broken__b") is not None
+
+
+def test_a_default_key_meeting_an_explicit_one_is_located(tmp_path: Path) -> None:
+    outputs = {
+        "last": {"type": "string", "asset": {}},  # default: mine/last
+        "trace": {"type": "array", "asset": {"key": "mine/last"}},
+    }
+    root = _project(tmp_path, {"a.yaml": _blueprint("mine", outputs)})
+    with pytest.raises(BlueprintError) as caught:
+        build_definitions(root, registry=registry(), strict=True)
+    (problem,) = caught.value.issues
+    assert problem.type == "asset.duplicate_key" and "'last' and 'trace'" in problem.msg
+    assert problem.loc == ("outputs", "trace", "asset") and problem.line is not None

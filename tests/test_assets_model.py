@@ -190,7 +190,7 @@ def test_checks_evaluate_any_value_without_raising(value: Any, expression: str) 
     evaluated is a failed check, never an exception and never a pass by default)."""
     from flowengine import FlowContext
 
-    from neurocore_dagster.blueprint.assets import AssetCheck
+    from neurocore_dagster.blueprint.asset_checks import AssetCheck
     from neurocore_dagster.runtime.asset_checks import evaluate_asset_check
 
     context = FlowContext()

@@ -31,12 +31,11 @@ rules that need the job name (the default key and group) or other blueprints
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
-from neurocore_dagster.blueprint.condition_check import ALLOWED_NAMES, condition_problems
+from neurocore_dagster.blueprint.asset_checks import AssetCheck, check_issues
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 
 if TYPE_CHECKING:
@@ -44,20 +43,11 @@ if TYPE_CHECKING:
 
 _FORBID = ConfigDict(extra="forbid", strict=True)
 
-CheckKind = Literal["present", "not_empty", "json_schema", "condition"]
-CHECK_KINDS: tuple[CheckKind, ...] = ("present", "not_empty", "json_schema", "condition")
-
-CHECK_NAMES = (*ALLOWED_NAMES, "value")
-"""Names a check condition may use: the blueprint's condition names and ``value``."""
-CHECK_CALLS = frozenset({"len"})
-"""Functions a check condition may call (one positional argument): ``len(value) > 10``."""
 
 KEY_PART = re.compile(r"[A-Za-z0-9_-]{1,100}")
 """One part of a "/"-separated asset key."""
 GROUP_NAME = re.compile(r"[A-Za-z0-9_]{1,100}")
 """A Dagster group name."""
-CHECK_NAME = re.compile(r"[A-Za-z0-9_]{1,100}")
-"""A Dagster asset check name."""
 TAG_PART = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 """A tag key (optionally ``namespace/key``) or kind, as Dagster's strict tag rules allow."""
 TAG_VALUE = re.compile(r"[A-Za-z0-9_.-]{0,63}")
@@ -68,75 +58,6 @@ MAX_KINDS = 10
 """Dagster allows at most ten kinds on an asset."""
 MAX_KEY_PARTS = 10
 RESERVED_TAG_PREFIX = "dagster/"
-
-
-class CheckOptions(BaseModel):
-    """What every check kind may say about itself: its Dagster name and whether a failure
-    stops the run (``blocking``; default: only recorded)."""
-
-    model_config = _FORBID
-    name: str | None = None
-    blocking: bool | None = None
-    description: str | None = None
-
-
-class ConditionCheck(CheckOptions):
-    """A condition in the blueprint's condition language over ``value`` (the output's
-    value) and ``context``; ``len(...)`` is the one call allowed."""
-
-    expression: str
-
-
-class AssetCheck(BaseModel):
-    """One check: exactly one of the kinds, optionally with ``name``/``blocking`` beside it."""
-
-    model_config = _FORBID
-    present: CheckOptions | None = None
-    not_empty: CheckOptions | None = None
-    json_schema: dict[str, Any] | None = None
-    condition: ConditionCheck | None = None
-    name: str | None = None
-    blocking: bool | None = None
-    description: str | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> AssetCheck:
-        given = [k for k in CHECK_KINDS if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise PydanticCustomError(
-                "check_kind",
-                "a check has exactly one kind (found {found})",
-                {
-                    "found": ", ".join(given) or "none",
-                    "expected": "one of " + ", ".join(CHECK_KINDS),
-                },
-            )
-        return self
-
-    @property
-    def kind(self) -> CheckKind:
-        return next(k for k in CHECK_KINDS if getattr(self, k) is not None)
-
-    @property
-    def options(self) -> CheckOptions | None:
-        """The options written inside the kind's body (a json_schema body is the schema)."""
-        body = getattr(self, self.kind)
-        return body if isinstance(body, CheckOptions) else None
-
-    def option(self, field: Literal["name", "blocking", "description"]) -> Any:
-        """``field`` as written inside the body or beside the kind (never both: see
-        :func:`asset_issues`)."""
-        inner = getattr(self.options, field) if self.options is not None else None
-        return inner if inner is not None else getattr(self, field)
-
-    @property
-    def check_name(self) -> str:
-        """The Dagster check name: as written, else the kind."""
-        return str(self.option("name") or self.kind)
-
-    @property
-    def is_blocking(self) -> bool:
-        return bool(self.option("blocking"))
 
 
 class AssetDecl(BaseModel):
@@ -183,7 +104,7 @@ def asset_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
         decl = spec.asset
         found.extend(_key_issues(output, decl, loc, keys))
         found.extend(_label_issues(decl, loc))
-        found.extend(_check_issues(decl, (*loc, "checks")))
+        found.extend(check_issues(decl.checks, (*loc, "checks")))
     return found
 
 
@@ -321,100 +242,3 @@ def _label_issues(decl: AssetDecl, loc: Loc) -> list[BlueprintIssue]:
                 )
             )
     return found
-
-
-def _check_issues(decl: AssetDecl, loc: Loc) -> list[BlueprintIssue]:
-    found: list[BlueprintIssue] = []
-    names: dict[str, int] = {}
-    for index, check in enumerate(decl.checks):
-        at: Loc = (*loc, index)
-        found.extend(_option_clashes(check, at))
-        name = check.check_name
-        if not CHECK_NAME.fullmatch(name):
-            found.append(
-                issue(
-                    "check.name",
-                    f"check name {name!r} is not a Dagster check name",
-                    (*at, "name"),
-                    input=name,
-                    expected="letters, digits and '_' (1 to 100)",
-                )
-            )
-        elif name in names:
-            found.append(
-                issue(
-                    "check.duplicate_name",
-                    f"checks {names[name]} and {index} are both named {name!r}",
-                    (*at,),
-                    input=name,
-                    expected="a distinct name for each check of an asset (set `name:`)",
-                )
-            )
-        names.setdefault(name, index)
-        if check.json_schema is not None:
-            found.extend(_schema_issues(check.json_schema, (*at, "json_schema")))
-        if check.condition is not None:
-            found.extend(_condition_issues(check.condition.expression, (*at, "condition")))
-    return found
-
-
-def _option_clashes(check: AssetCheck, loc: Loc) -> list[BlueprintIssue]:
-    """A field written both inside the kind's body and beside it."""
-    found = []
-    for field in ("name", "blocking", "description"):
-        inner = getattr(check.options, field) if check.options is not None else None
-        if inner is not None and getattr(check, field) is not None:
-            found.append(
-                issue(
-                    "check.option_twice",
-                    f"{field!r} is set both inside {check.kind!r} and beside it",
-                    (*loc, field),
-                    input=getattr(check, field),
-                    expected=f"{field!r} in one place",
-                )
-            )
-    return found
-
-
-def _schema_issues(schema: dict[str, Any], loc: Loc) -> list[BlueprintIssue]:
-    from jsonschema import exceptions, validators
-
-    try:
-        validators.validator_for(schema).check_schema(schema)
-    except exceptions.SchemaError as exc:
-        where = "/".join(str(p) for p in exc.path) or "<schema>"
-        return [
-            issue(
-                "check.json_schema",
-                f"not a valid JSON Schema at {where}: {exc.message}",
-                loc,
-                input=schema,
-                expected="a JSON Schema (draft 2020-12 unless $schema says otherwise)",
-            )
-        ]
-    except (RecursionError, ValueError, TypeError) as exc:
-        return [
-            issue(
-                "check.json_schema",
-                f"cannot read the JSON Schema: {type(exc).__name__}: {exc}",
-                loc,
-                input=schema,
-                expected="a JSON Schema",
-            )
-        ]
-    return []
-
-
-def _condition_issues(expression: str, loc: Loc) -> list[BlueprintIssue]:
-    """Every problem is an error here: no run-time policy decides a check's condition."""
-    loc = (*loc, "expression")
-    return [
-        issue(
-            "check." + p.type.removeprefix("condition."),
-            p.msg,
-            loc,
-            input=expression,
-            expected=p.expected + (" and len(x)" if p.type == "condition.unsafe" else ""),
-        )
-        for p in condition_problems(expression, names=CHECK_NAMES, calls=CHECK_CALLS)
-    ]

@@ -19,7 +19,7 @@ from typing import Any
 from flowengine import FlowContext
 from flowengine.errors import ConditionEvaluationError
 
-from neurocore_dagster.blueprint.assets import AssetCheck
+from neurocore_dagster.blueprint.asset_checks import AssetCheck
 from neurocore_dagster.runtime.expressions import evaluate_check
 
 _ABSENT = object()

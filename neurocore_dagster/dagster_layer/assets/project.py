@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.blueprint.assets import AssetCheck
+from neurocore_dagster.blueprint.asset_checks import AssetCheck
 from neurocore_dagster.blueprint.checks import step_op_keys
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.assets.materialize import materialize_definition
@@ -25,7 +24,7 @@ from neurocore_dagster.dagster_layer.assets.specs import (
     job_assets,
 )
 from neurocore_dagster.dagster_layer.storage.results import final_context
-from neurocore_dagster.errors import BlueprintError, issue
+from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
 from neurocore_dagster.runtime.asset_checks import evaluate_asset_check
 from neurocore_dagster.skills.registry import SkillRegistry
 
@@ -52,19 +51,42 @@ def asset_key_clashes(items: Iterable[BlueprintJob]) -> dict[str, BlueprintError
     owners: dict[dg.AssetKey, str] = {}
     broken: dict[str, BlueprintError] = {}
     for item in items:
-        found = []
-        for asset in job_assets(item.blueprint, item.job_name).assets:
-            first = owners.get(asset.key)
-            if first is not None and first != item.shown:
-                found.append(_clash(item, asset, first))
+        declared = job_assets(item.blueprint, item.job_name).assets
+        found = [_clash(item, a, owners[a.key]) for a in declared if a.key in owners]
+        found += _own_clashes(item, declared)
         if found:
             broken[item.shown] = BlueprintError(found)
             continue
-        owners.update((a.key, item.shown) for a in job_assets(item.blueprint, item.job_name).assets)
+        owners.update((a.key, item.shown) for a in declared)
     return broken
 
 
-def _clash(item: BlueprintJob, asset: BlueprintAsset, first: str) -> Any:
+def _own_clashes(item: BlueprintJob, declared: Iterable[BlueprintAsset]) -> list[BlueprintIssue]:
+    """Two outputs of one blueprint whose keys meet once defaults are resolved
+    (``reply`` by default ``<job>/reply``, and another output's explicit key)."""
+    first: dict[dg.AssetKey, str] = {}
+    found = []
+    for asset in declared:
+        if asset.key in first:
+            found.append(
+                item.blueprint.source.locate(
+                    issue(
+                        "asset.duplicate_key",
+                        f"outputs {first[asset.key]!r} and {asset.output!r} both become asset "
+                        f"{asset.key.to_user_string()!r} (the default key is "
+                        f"{item.job_name}/<output key>)",
+                        ("outputs", asset.output, "asset"),
+                        file=item.shown,
+                        input=asset.key.to_user_string(),
+                        expected="one asset key per output: set asset.key",
+                    )
+                )
+            )
+        first.setdefault(asset.key, asset.output)
+    return found
+
+
+def _clash(item: BlueprintJob, asset: BlueprintAsset, first: str) -> BlueprintIssue:
     loc = ("outputs", asset.output, "asset", "key" if asset.decl.key else "")
     return item.blueprint.source.locate(
         issue(

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from neurocore_dagster.blueprint.assets import AssetCheck, AssetDecl, key_parts
+from neurocore_dagster.blueprint.asset_checks import AssetCheck
+from neurocore_dagster.blueprint.assets import AssetDecl, key_parts
 from neurocore_dagster.blueprint.model import Blueprint
 
 BLUEPRINT_KEY = "neurocore/blueprint"
