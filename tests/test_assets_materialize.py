@@ -83,3 +83,34 @@ def test_materialize_fails_naming_the_run_when_the_blueprint_fails(
         assert child.status == dg.DagsterRunStatus.FAILURE
         failure = result.get_step_failure_events()[0]
         assert child.run_id in failure.step_failure_data.user_failure_data.description
+
+
+def test_checks_executed_on_their_own_read_the_last_materialization(project: Path) -> None:
+    """The UI's "Execute" of a check evaluates the value of the run that last wrote it."""
+    defs = build_definitions(project)
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    checks = list(defs.asset_checks or [])
+    reply = dg.AssetKey(["support", "ticket_reply"])
+    with dg.instance_for_test() as instance:
+        never = dg.materialize(
+            [*assets, *checks],
+            instance=instance,
+            selection=dg.AssetSelection.checks_for_assets(reply),
+            raise_on_error=False,
+        )
+        unwritten = never.get_asset_check_evaluations()
+        assert len(unwritten) == 2  # never a pass by default
+        for evaluation in unwritten:
+            assert not evaluation.passed
+            assert "launch job ticket_assets" in str(evaluation.description)
+        assert dg.materialize(assets, instance=instance).success
+        [child] = instance.get_runs(filters=dg.RunsFilter(job_name="ticket_assets"))
+        again = dg.materialize(
+            [*assets, *checks],
+            instance=instance,
+            selection=dg.AssetSelection.checks_for_assets(reply),
+        )
+        evaluations = {e.check_name: e for e in again.get_asset_check_evaluations()}
+        assert set(evaluations) == {"not_empty", "long_enough"}
+        assert all(e.passed for e in evaluations.values())
+        assert evaluations["long_enough"].metadata["run_id"].value == child.run_id

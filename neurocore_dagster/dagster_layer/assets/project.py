@@ -179,12 +179,14 @@ def asset_checks_definition(assets: JobAssets) -> dg.AssetChecksDefinition | Non
 def _recheck(
     instance: dg.DagsterInstance, asset: BlueprintAsset, check: AssetCheck, job_name: str
 ) -> dg.AssetCheckResult:
+    severity = dg.AssetCheckSeverity.ERROR if check.is_blocking else dg.AssetCheckSeverity.WARN
     records = instance.fetch_materializations(asset.key, limit=1).records
     if not records:
         return dg.AssetCheckResult(
             asset_key=asset.key,
             check_name=check.check_name,
             passed=False,
+            severity=severity,
             description=f"never materialized: launch job {job_name} to write it",
         )
     run_id = records[0].run_id
@@ -193,6 +195,7 @@ def _recheck(
         asset_key=asset.key,
         check_name=check.check_name,
         passed=outcome.passed,
+        severity=severity,
         description=f"{outcome.description} (in the final context of run {run_id})",
         metadata={"result": outcome.description, "run_id": run_id, **outcome.details},
     )
