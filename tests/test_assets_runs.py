@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -171,3 +172,40 @@ def test_failing_blocking_check_stops_downstream_and_fails_the_run(
     assert not failed.passed and failed.blocking
     assert set(_materialized(instance, run.run_id)) == {f"{ns}/reply"}  # `a` never ran
     assert "after" not in run.context.data
+
+
+def test_resume_after_failure_materializes_only_what_the_new_run_wrote(
+    instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    """Re-execution from failure: ops that succeeded are not run again, so their assets
+    are not recorded again; the resumed op records its own. The final context is the one
+    the same blueprint without ``asset:`` ends with."""
+    ns = f"r{uuid.uuid4().hex[:8]}"
+    flag, calls = tmp_path / "flag", tmp_path / "calls"
+    doc = {
+        "name": "resumable",
+        "outputs": {
+            "first": {"type": "string", "asset": {"key": f"{ns}/first"}},
+            "done_gate": {"type": "boolean", "asset": {"key": f"{ns}/gate"}},
+        },
+        "components": [
+            _setter("w", "first", "one"),
+            {
+                "name": "gate",
+                "type": "fail_until_file",
+                "config": {"path": str(flag), "calls": str(calls)},
+            },
+        ],
+        "flow": {"steps": [{"component": "w"}, {"component": "gate"}]},
+    }
+    reg = registry()
+    failed = execute_blueprint(Blueprint.model_validate(doc), reg, instance=instance)
+    assert failed.status == "failed"
+    assert set(_materialized(instance, failed.run_id)) == {f"{ns}/first"}
+    flag.write_text("go")
+    resumed = resume_blueprint(failed.run_id, instance=instance, registry=reg)
+    assert resumed.status == "completed"
+    assert set(_materialized(instance, resumed.run_id)) == {f"{ns}/gate"}
+    plain = {**doc, "outputs": {k: {"type": v["type"]} for k, v in doc["outputs"].items()}}
+    baseline = execute_blueprint(Blueprint.model_validate(plain), reg, instance=instance)
+    assert resumed.context.data.to_dict() == baseline.context.data.to_dict()
