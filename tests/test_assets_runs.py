@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pytest
 from skills_lib import registry
 
-from neurocore_dagster import Blueprint, execute_blueprint, resume_blueprint
+from neurocore_dagster import Blueprint, ExecutionError, execute_blueprint, resume_blueprint
 
 
 def _events(instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType) -> list[Any]:
@@ -209,3 +211,42 @@ def test_resume_after_failure_materializes_only_what_the_new_run_wrote(
     plain = {**doc, "outputs": {k: {"type": v["type"]} for k, v in doc["outputs"].items()}}
     baseline = execute_blueprint(Blueprint.model_validate(plain), reg, instance=instance)
     assert resumed.context.data.to_dict() == baseline.context.data.to_dict()
+
+
+def test_approving_twice_at_once_records_the_gated_asset_once(
+    instance: dg.DagsterInstance,
+) -> None:
+    """Two decisions on one suspended run, sequentially then concurrently: one child run,
+    so the asset after the gate is materialized once."""
+    ns = f"a{uuid.uuid4().hex[:8]}"
+    reg = registry()
+    run = execute_blueprint(_gated(ns), reg, instance=instance)
+    assert run.status == "suspended"
+    barrier = threading.Barrier(3)
+    results: list[Any] = []
+
+    def decide() -> None:
+        barrier.wait()
+        try:
+            results.append(
+                resume_blueprint(
+                    run.run_id, instance=instance, registry=reg, resume_data={"approved": True}
+                )
+            )
+        except Exception as error:  # collected and asserted on below
+            results.append(error)
+
+    threads = [threading.Thread(target=decide) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    decided = [r for r in results if not isinstance(r, Exception)]
+    assert len(decided) == 1 and decided[0].status == "completed", results
+    assert all(isinstance(r, ExecutionError) for r in results if isinstance(r, Exception))
+    with pytest.raises(ExecutionError):  # the later, sequential decision is refused too
+        resume_blueprint(
+            run.run_id, instance=instance, registry=reg, resume_data={"approved": True}
+        )
+    post = instance.fetch_materializations(dg.AssetKey([ns, "post"]), limit=10).records
+    assert [r.run_id for r in post] == [decided[0].run_id]
