@@ -14,3 +14,10 @@ CONTEXT_OUTPUTS = frozenset({CONTEXT_OUTPUT, SUSPENDED_OUTPUT})
 """The outputs that hold an op's lineage: ``final_context`` and reports read either."""
 UPSTREAM_INPUT = "upstream"
 """Every op's one fan-in input: the lineages on its incoming routes."""
+
+REPORT_METADATA = "neurocore/report"
+"""Metadata key of an event that carries a runtime report: its value is the report's
+kind, the other entries are the report's fields (``runtime.observer.report_fields``)."""
+
+APPROVE_COMMAND = "neurocore-dagster runs approve"
+"""The CLI command that decides a suspended run, as the run's log spells it for users."""

@@ -8,8 +8,6 @@ the launchpad) and, for approvals, the decision to resume with.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +17,7 @@ from flowengine import BaseComponent
 
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.jobs.config_types import config_field
+from neurocore_dagster.dagster_layer.resources.flow_clock import FirstStepStart
 from neurocore_dagster.errors import SkillError
 from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.skills.registry import SkillRegistry
@@ -35,34 +34,6 @@ _INPUT_TYPES: dict[str, Any] = {
 }
 
 
-class FirstStepStart:
-    """When this run's first step started (epoch seconds), read once per resource.
-
-    The flow's ``timeout_seconds`` counts from there, as flowengine's counts from
-    ``execute``: Dagster's own start-up (run worker, resources) is not the flow's.
-    The time is the run's earliest ``STEP_START`` event, so step processes agree.
-    It lives as long as the run's ``neurocore`` resource: nothing outlives the run.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._started: float | None = None
-
-    def get(self, instance: dg.DagsterInstance, run_id: str) -> float:
-        with self._lock:
-            if self._started is None:
-                self._started = first_step_start(instance, run_id)
-            return self._started
-
-
-def first_step_start(instance: dg.DagsterInstance, run_id: str) -> float:
-    """The timestamp of the run's first ``STEP_START`` event (now, if there is none yet)."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.STEP_START, limit=1, ascending=True
-    ).records
-    return records[0].event_log_entry.timestamp if records else time.time()
-
-
 @dataclass(frozen=True)
 class RunInputs:
     """The run's initial data and, when resuming an approval, the decision."""
@@ -70,6 +41,7 @@ class RunInputs:
     initial_data: dict[str, Any] = field(default_factory=dict)
     resume_data: dict[str, Any] | None = None
     first_step: FirstStepStart = field(default_factory=FirstStepStart, compare=False)
+    """When the run's first step started: the zero of the flow's clock (:mod:`.flow_clock`)."""
     loop: RunLoop = field(default_factory=RunLoop, compare=False)
     """The run's event loop for async skills (closed when the resource is torn down)."""
 
