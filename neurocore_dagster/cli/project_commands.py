@@ -11,6 +11,7 @@ from typing import Any
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.cli.templates import add_template_commands
+from neurocore_dagster.dagster_layer.assets.report import explain_assets, list_assets
 from neurocore_dagster.dagster_layer.definitions import build_definitions, display_path
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
@@ -61,6 +62,8 @@ def _list(args: argparse.Namespace) -> int:
         print(f"  sensor   {sensor.name} -> {', '.join(t.job_name for t in sensor.targets)}")
     if not schedules and not sensors:
         print("  (none)")
+    print("\nassets:")
+    print("\n".join(list_assets(defs) or ["  (none)"]))
     return 0
 
 
@@ -112,5 +115,10 @@ def _explain(args: argparse.Namespace) -> int:
     registry = discover_usable_skills(project)
     blueprint = load_blueprint(args.blueprint)
     plan = compile_plan(blueprint, registry)
-    print(render_report(plan, BlueprintTranslator().get_job_spec(blueprint, plan).name), end="")
+    job_name = BlueprintTranslator().get_job_spec(blueprint, plan).name
+    print(render_report(plan, job_name), end="")
+    lines = explain_assets(blueprint, job_name, registry)
+    if lines:
+        print("\nassets (written by: nodes whose skill provides the key):")
+        print("\n".join(lines))
     return 0

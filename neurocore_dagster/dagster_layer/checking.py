@@ -28,6 +28,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.assets.project import BlueprintJob, asset_key_clashes
 from neurocore_dagster.dagster_layer.jobs.build import job_for_project
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.dagster_layer.triggers import TriggerDef, build_triggers
@@ -95,6 +96,7 @@ def check_project(
             continue
         check.loaded[shown] = by_job_name[job.name] = Loaded(blueprint, job, shown)
         check.warnings.extend(blueprint.warnings)
+    _check_asset_keys(check)
     _check_triggers(check, project)
     for name in sorted(remaining):
         check.broken["<config_overrides>"] = BlueprintError(
@@ -116,6 +118,14 @@ def _shown(project: Project, path: Path) -> str:
         return os.path.relpath(path, project.root)
     except ValueError:
         return str(path)
+
+
+def _check_asset_keys(check: ProjectCheck) -> None:
+    """A file declaring an asset key an earlier file declared is broken."""
+    items = [BlueprintJob(s, i.blueprint, i.job) for s, i in check.loaded.items()]
+    for shown, error in asset_key_clashes(items).items():
+        check.broken[shown] = error
+        del check.loaded[shown]
 
 
 def _job_name_clash(first: str, shown: str, job_name: str, blueprint: Blueprint) -> BlueprintError:

@@ -22,6 +22,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.dagster_layer.approvals.approve_job import approve_job
+from neurocore_dagster.dagster_layer.assets.project import BlueprintJob, project_assets
 from neurocore_dagster.dagster_layer.checking import ProjectCheck, check_project
 from neurocore_dagster.dagster_layer.executors.selection import step_blueprint_hint
 from neurocore_dagster.dagster_layer.jobs.build import job_for_project
@@ -160,7 +161,14 @@ def _definitions(
     triggers = check.triggers
     schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
     sensors = [t for t in triggers if isinstance(t, dg.SensorDefinition)]
-    return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors)
+    specs, checks = project_assets(
+        [BlueprintJob(s, i.blueprint, i.job) for s, i in check.loaded.items()],
+        registry,
+        project.root,
+    )
+    return dg.Definitions(
+        jobs=jobs, schedules=schedules, sensors=sensors, assets=specs, asset_checks=checks
+    )
 
 
 def validate_project(

@@ -11,6 +11,7 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
+from neurocore_dagster.dagster_layer.assets.specs import job_assets
 from neurocore_dagster.dagster_layer.executors.selection import blueprint_executor
 from neurocore_dagster.dagster_layer.jobs.job_shape import (
     SHAPE_METADATA,
@@ -108,8 +109,11 @@ def job_for_project(
     rendered = {}
     route_names = _route_output_names(plan, {k: s.name for k, s in specs.items()})
     keys = {name: key for name, (key, _) in resources.items()}
+    assets = job_assets(blueprint, job_name)
     for op in plan.ops:
-        rendered[op.key] = render_op(plan, op, specs[op.key], job_name, route_names[op.key], keys)
+        rendered[op.key] = render_op(
+            plan, op, specs[op.key], job_name, route_names[op.key], keys, assets
+        )
     graph = dg.GraphDefinition(
         name=job_name,
         description=job_spec.description,

@@ -20,6 +20,8 @@ from neurocore_dagster.dagster_layer.approvals.gate_in_op import (
     resume_decision,
     suspended_lineage,
 )
+from neurocore_dagster.dagster_layer.assets.events import AssetEvent, asset_events
+from neurocore_dagster.dagster_layer.assets.specs import JobAssets
 from neurocore_dagster.dagster_layer.jobs.op_observer import DagsterObserver
 from neurocore_dagster.dagster_layer.jobs.output_metadata import output_metadata
 from neurocore_dagster.dagster_layer.resources.components import RUN_RESOURCE_KEY, RunInputs
@@ -30,7 +32,7 @@ from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
 from neurocore_dagster.runtime.op_execution import execute_op
 from neurocore_dagster.runtime.runner import RetryNeeded, RunParams
 
-ComputeFn = Callable[..., Iterator[dg.Output[Any]]]
+ComputeFn = Callable[..., Iterator[dg.Output[Any] | AssetEvent]]
 
 
 def compute_fn(
@@ -39,16 +41,18 @@ def compute_fn(
     route_outputs: Mapping[Route, str],
     resource_keys: Mapping[str, str],
     passes_context_on: bool,
+    assets: JobAssets | None = None,
 ) -> ComputeFn:
     """The compute function of ``op``; ``resource_keys`` maps its components to resources.
 
     ``passes_context_on``: the op's successors read its ``flow_context`` (see
     :func:`~.op_rendering.passes_context_on`), so a suspension yields
-    ``suspended_context`` instead.
+    ``suspended_context`` instead. ``assets``: the blueprint's declared assets; the op
+    reports those it wrote before its outputs (:mod:`...assets.events`).
     """
 
     # No annotation on `context`: Dagster inspects it and cannot read a postponed (string) one.
-    def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output[Any]]:  # type: ignore[no-untyped-def]
+    def compute(context, inputs: dict[str, Any]) -> Iterator[dg.Output[Any] | AssetEvent]:  # type: ignore[no-untyped-def]
         lineages = list(inputs.get(UPSTREAM_INPUT) or [])
         run_inputs: RunInputs = getattr(context.resources, RUN_RESOURCE_KEY)
         components = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
@@ -73,6 +77,8 @@ def compute_fn(
                 max_retries=retry.max_retries, seconds_to_wait=retry.delay_seconds
             ) from retry.error
         metadata = output_metadata(op, outcome, usage)
+        if assets:
+            yield from asset_events(assets, op.key, outcome, context.run_id)
         name = SUSPENDED_OUTPUT if outcome.suspended and passes_context_on else CONTEXT_OUTPUT
         yield dg.Output(outcome.lineage, name, metadata=metadata)
         for route in outcome.routes:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from neurocore_dagster.dagster_layer.assets.specs import JobAssets
 from neurocore_dagster.dagster_layer.jobs.compute_bridge import compute_fn
 from neurocore_dagster.dagster_layer.resources.components import RUN_RESOURCE_KEY
 from neurocore_dagster.dagster_layer.translation.translator import OpSpec
@@ -41,7 +42,10 @@ def render_op(
     job_name: str,
     route_outputs: Mapping[Route, str],
     resource_keys: Mapping[str, str],
+    assets: JobAssets | None = None,
 ) -> RenderedOp:
+    """The op definition of ``op``; with ``assets``, it also reports the assets it wrote
+    (:mod:`~neurocore_dagster.dagster_layer.assets.events`)."""
     outs = {CONTEXT_OUTPUT: dg.Out(description="This op's context lineage (for final_context).")}
     if passes_context_on(op):
         outs = {
@@ -63,7 +67,7 @@ def render_op(
     keys = {u.component: resource_keys[u.component] for u in op.units} if runs_skills else {}
     definition = dg.OpDefinition(
         name=f"{job_name}__{spec.name}",
-        compute_fn=compute_fn(plan, op, route_outputs, keys, passes_context_on(op)),
+        compute_fn=compute_fn(plan, op, route_outputs, keys, passes_context_on(op), assets),
         ins=ins,
         outs=outs,
         description=spec.description,
