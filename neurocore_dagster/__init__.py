@@ -12,6 +12,8 @@ from neurocore_dagster.dagster_layer.jobs.run_config import run_config
 from neurocore_dagster.dagster_layer.storage.results import final_context
 from neurocore_dagster.dagster_layer.translation.translator import (
     BlueprintTranslator,
+    JobSpec,
+    OpSpec,
     TranslatorSettings,
 )
 from neurocore_dagster.errors import (
@@ -28,7 +30,9 @@ from neurocore_dagster.service.events import (
     iter_blueprint_events,
     watch_run,
 )
-from neurocore_dagster.service.runs import BlueprintRun, execute_blueprint, resume_blueprint
+from neurocore_dagster.service.execute import execute_blueprint
+from neurocore_dagster.service.results import BlueprintRun
+from neurocore_dagster.service.resume import resume_blueprint
 from neurocore_dagster.skills import AsyncSkill, Skill, SkillMeta, SkillRegistry, discover_skills
 
 __all__ = [
@@ -43,7 +47,9 @@ __all__ = [
     "ExecutionError",
     "FlowEvent",
     "FlowEventType",
+    "JobSpec",
     "NeuroCoreDagsterError",
+    "OpSpec",
     "Skill",
     "SkillError",
     "SkillMeta",

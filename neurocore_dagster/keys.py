@@ -74,13 +74,7 @@ SKILL_TAG = "neurocore/skill"
 SKILL_VERSION_TAG = "neurocore/skill_version"
 """Skill version of a step or node op. Written: translator.get_op_spec. Read: the UI."""
 KIND_KEY = "neurocore/kind"
-"""step / router / node / loop, as op tag and op metadata. Written: translator defaults."""
-ORDER_METADATA = "neurocore/order"
-"""Op's position in flowengine's order. Written: translator defaults. Read: the UI."""
-COMPONENT_METADATA = "neurocore/component"
-"""Component a step or node op runs. Written: translator defaults. Read: the UI."""
-LOOP_MEMBERS_METADATA = "neurocore/loop_members"
-"""Nodes of a loop op. Written: translator defaults. Read: the UI."""
+"""step / router / node / loop, as op tag. Written: translator's default ``get_op_spec``."""
 
 # --- Job metadata (kept in the job snapshot of every run) ------------------------------------
 
@@ -163,3 +157,27 @@ APPROVE_OP_NAME = "decide_suspended_run"
 """Its one op, under which the launchpad config goes."""
 RESERVED_JOB_PREFIXES = (RESERVED_NAME_PREFIX, BROKEN_PREFIX, PACKAGE_JOB_PREFIX)
 """Job names Dagster keeps for itself, placeholders or the package use (jobs.build refuses)."""
+
+# --- Runtime reports, asset triggers, code locations ---------------------------------------
+
+REPORT_METADATA = "neurocore/report"
+"""Metadata key of an event that carries a runtime report: its value is the report's
+kind, the other entries are the report's fields (``runtime.observer.report_fields``)."""
+
+APPROVE_COMMAND = "neurocore-dagster runs approve"
+"""The CLI command that decides a suspended run, as the run's log spells it for users."""
+
+UPSTREAM_ASSET_TAG = "neurocore/upstream_asset"
+"""On a run an ``asset_sensor`` started: the asset key (``raw/tickets``) that materialized.
+Written: dagster_layer.asset_sensor. Read: users' run filters in the UI."""
+UPSTREAM_RUN_TAG = "neurocore/upstream_run"
+"""On a run an ``asset_sensor`` started: the run id of the materialization that started it
+(empty for a materialization reported outside a run). Written: dagster_layer.asset_sensor."""
+UPSTREAM_EVENT_TAG = "neurocore/upstream_storage_id"
+"""On a run an ``asset_sensor`` started: the materialization's event storage id (also in
+its run key), which names one materialization in the instance. Written: asset_sensor."""
+
+NO_CODE_LOCATION_TAG = "neurocore/no_code_location"
+"""On a run started by the CLI or Python that no code location serves (a blueprint
+built in memory): why, so the UI cannot re-execute it (``runs resume`` can). Runs a
+location serves carry Dagster's own ``dagster/code_location`` tag instead."""

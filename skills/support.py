@@ -8,6 +8,18 @@ _BUG_WORDS = ("crash", "error", "bug", "broken", "fails")
 _BILLING_WORDS = ("invoice", "refund", "charge", "billing", "price")
 
 
+def categorize(text: str) -> tuple[str, int]:
+    """``bug``, ``billing`` or ``other`` by keywords, and how many keywords matched."""
+    text = text.lower()
+    bug = sum(word in text for word in _BUG_WORDS)
+    billing = sum(word in text for word in _BILLING_WORDS)
+    if bug == billing == 0:
+        return "other", 0
+    if bug >= billing:
+        return "bug", bug
+    return "billing", billing
+
+
 class ClassifyTicket(Skill):
     """Sets port ``bug``, ``billing`` or ``other`` and a confidence ``score``."""
 
@@ -21,15 +33,7 @@ class ClassifyTicket(Skill):
     )
 
     def process(self, context: FlowContext) -> FlowContext:
-        text = str(context.get("ticket", "")).lower()
-        bug = sum(word in text for word in _BUG_WORDS)
-        billing = sum(word in text for word in _BILLING_WORDS)
-        if bug == billing == 0:
-            category, hits = "other", 0
-        elif bug >= billing:
-            category, hits = "bug", bug
-        else:
-            category, hits = "billing", billing
+        category, hits = categorize(str(context.get("ticket", "")))
         context.set("category", category)
         context.set("score", min(1.0, 0.4 + 0.3 * hits))
         self.set_output_port(context, category)
@@ -114,4 +118,56 @@ class LoadTicket(Skill):
         from pathlib import Path
 
         context.set("ticket", Path(str(context.get("file_path"))).read_text().strip())
+        return context
+
+
+class LoadTicketBatch(Skill):
+    """Reads a JSON-lines batch of tickets (one ``{"id", "channel", "text"}`` per line)."""
+
+    skill_meta = SkillMeta(
+        name="load_ticket_batch",
+        version="1.0.0",
+        description="Loads a batch of tickets and checks it holds batch_size of them.",
+        provides=["tickets"],
+        consumes=["batch_file", "batch_size"],
+        config_schema={"type": "object", "properties": {}},
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        import json
+        from pathlib import Path
+
+        lines = Path(str(context.get("batch_file"))).read_text().splitlines()
+        tickets = [json.loads(line) for line in lines if line.strip()]
+        if len(tickets) != context.get("batch_size"):
+            raise ValueError(
+                f"batch {context.get('batch_file')} holds {len(tickets)} tickets,"
+                f" not the {context.get('batch_size')} its materialization reported"
+            )
+        context.set("tickets", tickets)
+        return context
+
+
+class TriageBatch(Skill):
+    """Counts a batch's tickets by category (the keywords of ``classify_ticket``)."""
+
+    skill_meta = SkillMeta(
+        name="triage_batch",
+        version="1.0.0",
+        description="Counts the tickets of a batch per category and writes a report.",
+        provides=["by_category", "triage_report"],
+        consumes=["tickets", "channels"],
+        config_schema={"type": "object", "properties": {}},
+    )
+
+    def process(self, context: FlowContext) -> FlowContext:
+        counts: dict[str, int] = {}
+        for ticket in context.get("tickets") or []:
+            category, _ = categorize(str(ticket.get("text", "")))
+            counts[category] = counts.get(category, 0) + 1
+        channels = context.get("channels") or {}
+        by_channel = ", ".join(f"{n} by {c}" for c, n in sorted(channels.items()))
+        by_kind = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
+        context.set("by_category", counts)
+        context.set("triage_report", f"{sum(counts.values())} tickets ({by_channel}): {by_kind}")
         return context

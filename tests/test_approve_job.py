@@ -30,6 +30,7 @@ from neurocore_dagster.dagster_layer.approvals.approve_job import (
     served_project,
 )
 from neurocore_dagster.dagster_layer.approvals.reexecution_claims import children_of
+from neurocore_dagster.dagster_layer.storage.run_outcome import run_failure_message
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import (
     APPROVE_JOB_NAME,
@@ -42,7 +43,6 @@ from neurocore_dagster.keys import (
     RESUMED_IN_TAG,
     STATUS_TAG,
 )
-from neurocore_dagster.service.runs import run_failure_message
 
 ROOT = Path(__file__).resolve().parent.parent
 GATED = ROOT / "blueprints" / "publish_with_approval.yaml"

@@ -137,8 +137,8 @@ from neurocore_dagster import BlueprintTranslator, build_definitions
 
 
 class CeleryTranslator(BlueprintTranslator):
-    def get_executor(self, plan):
-        return celery_executor
+    def get_job_spec(self, blueprint, plan):
+        return super().get_job_spec(blueprint, plan).replace(executor_def=celery_executor)
 
 
 # One line per process that builds the project (the test counts them).

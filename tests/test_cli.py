@@ -200,6 +200,30 @@ def test_list_skills_schema_explain(project: Path, capsys: pytest.CaptureFixture
     assert "when port == 'bug'" in out
 
 
+def test_list_and_explain_show_assets(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(project, capsys, "list")
+    assets = out[out.index("\nassets:") :]
+    assert (
+        "support/ticket_reply <- job ticket_assets (group support); upstream: raw/tickets; "
+        "checks: long_enough, not_empty!" in assets
+    )
+    code, out, _ = _run(
+        project, capsys, "explain", str(project / "blueprints" / "ticket_assets.yaml")
+    )
+    assert code == 0
+    assert "support/ticket_category = output 'category'; written by: classifier" in out
+    assert "support/ticket_reply = output 'reply'; written by: replier (reply)" in out
+    (project / "blueprints" / "ticket_assets.yaml").write_text(
+        (project / "blueprints" / "ticket_assets.yaml")
+        .read_text()
+        .replace("  category:\n", "  undeclared:\n")
+    )
+    code, out, _ = _run(
+        project, capsys, "explain", str(project / "blueprints" / "ticket_assets.yaml")
+    )
+    assert "output 'undeclared'; written by: not known statically" in out
+
+
 def test_new_project_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

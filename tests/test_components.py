@@ -77,7 +77,19 @@ def _shape(defs: dg.Definitions) -> dict[str, Any]:
     }
     schedules = {s.name: (s.cron_schedule, s.job_name) for s in defs.schedules or []}
     sensors = {s.name: sorted(t.job_name for t in s.targets) for s in defs.sensors or []}
-    return {"jobs": jobs, "schedules": schedules, "sensors": sensors}
+    graph = defs.resolve_asset_graph()
+    assets = {
+        key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys)
+        for key in graph.get_all_asset_keys()
+    }
+    checks = sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys)
+    return {
+        "jobs": jobs,
+        "schedules": schedules,
+        "sensors": sensors,
+        "assets": assets,
+        "checks": checks,
+    }
 
 
 @pytest.fixture
@@ -97,6 +109,8 @@ def test_builds_what_build_definitions_builds(sandbox: DefsFolderSandbox) -> Non
         shape["jobs"]
     )
     assert "weekday_billing_check" in shape["schedules"] and shape["sensors"]
+    assert shape["assets"]["support/ticket_reply"] == ["raw/tickets"]
+    assert "support/ticket_reply:long_enough" in shape["checks"]
 
 
 def test_folders_named_in_defs_yaml(sandbox: DefsFolderSandbox) -> None:

@@ -28,6 +28,14 @@ EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
         {"notes": ["support team takes: My invoice is wrong"]},
     ),
     "support_triage": ("support_triage.yaml", {"category": "bug", "escalated": True}),
+    "ticket_assets": (
+        "ticket_assets.yaml",
+        {
+            "category": "billing",
+            "reply": "support team takes: The invoice shows a double charge, please refund it"
+            "\n-- The support team",
+        },
+    ),
     "refine_draft": (
         "refine_draft.yaml",
         {

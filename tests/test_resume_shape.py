@@ -29,6 +29,8 @@ from neurocore_dagster import (
     resume_blueprint,
     run_config,
 )
+from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.translation.translator import JobSpec, OpSpec
 from neurocore_dagster.keys import (
     BLUEPRINT_CHANGED_TAG,
     PROJECT_CHANGED_TAG,
@@ -47,11 +49,13 @@ class RenamingTranslator(BlueprintTranslator):
 
     prefix = "x_"
 
-    def get_job_name(self, plan: ExecutionPlan) -> str:
-        return "renamed_" + super().get_job_name(plan)
+    def get_job_spec(self, blueprint: Blueprint, plan: ExecutionPlan) -> JobSpec:
+        spec = super().get_job_spec(blueprint, plan)
+        return spec.replace(name="renamed_" + spec.name)
 
-    def get_op_name(self, op: PlanOp) -> str:
-        return self.prefix + super().get_op_name(op)
+    def get_op_spec(self, plan: ExecutionPlan, op: PlanOp) -> OpSpec:
+        spec = super().get_op_spec(plan, op)
+        return spec.replace(name=self.prefix + spec.name)
 
     def get_resource_key(self, component: str) -> str:
         return "res_" + super().get_resource_key(component)
@@ -132,6 +136,46 @@ def test_resume_with_a_translator_that_renames_ops(tmp_path: Path, instance: Any
     child = instance.get_run_by_id(resumed.run_id)
     assert child is not None and child.job_name == "renamed_shaped"
     assert set(child.step_keys_to_execute or []) == {"x_gate", "x_out"}
+
+
+class TeamTranslator(BlueprintTranslator):
+    """Overrides only the composite hooks: job name, tags and metadata; op names and tags."""
+
+    def get_job_spec(self, blueprint: Blueprint, plan: ExecutionPlan) -> JobSpec:
+        spec = super().get_job_spec(blueprint, plan)
+        return spec.replace(name="team_" + spec.name).merge(
+            tags={"team": "ml"}, metadata={"owner": "ml-team"}
+        )
+
+    def get_op_spec(self, plan: ExecutionPlan, op: PlanOp) -> OpSpec:
+        spec = super().get_op_spec(plan, op)
+        return spec.replace(name="t_" + spec.name).merge(tags={"team": "ml"})
+
+
+def test_the_translator_that_built_a_job_resumes_it(tmp_path: Path, instance: Any) -> None:
+    """No translator is passed to the resume: the recorded class rebuilds the job."""
+    project = _project(tmp_path / "p")
+    run_id = _launch(_job(project, translator=TeamTranslator()), instance)
+    (project / "gate").touch()
+    resumed = resume_blueprint(run_id, instance=instance, registry=registry(), project_root=project)
+    assert resumed.status == "completed", resumed.error
+    child = instance.get_run_by_id(resumed.run_id)
+    assert child is not None and child.job_name == "team_shaped"
+    assert child.tags["team"] == "ml"
+    assert set(child.step_keys_to_execute or []) == {"t_gate", "t_out"}
+    snapshot = instance.get_job_snapshot(child.job_snapshot_id)
+    assert snapshot.metadata["owner"].value == "ml-team"
+    recorded = snapshot.metadata["neurocore/shape"].value["translator"]["class"]
+    assert recorded == f"{__name__}:TeamTranslator"
+    with pytest.raises(ExecutionError, match="the translator given is"):
+        resume_blueprint(
+            run_id,
+            instance=instance,
+            registry=registry(),
+            project_root=project,
+            translator=RenamingTranslator(),
+            force=True,
+        )
 
 
 def test_resume_refuses_a_translator_that_now_names_ops_differently(
@@ -334,7 +378,7 @@ def _error_texts(instance: dg.DagsterInstance, run_id: str) -> str:
 
 
 def resume_outcome(instance: dg.DagsterInstance, run_id: str) -> Any:
-    from neurocore_dagster.service.runs import blueprint_run
+    from neurocore_dagster.service.results import blueprint_run
 
     return blueprint_run(run_id, instance=instance)
 

@@ -38,8 +38,9 @@ from neurocore_dagster import (
     threads_executor,
 )
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
+from neurocore_dagster.dagster_layer.translation.translator import OpSpec
 from neurocore_dagster.keys import SKILL_TAG
-from neurocore_dagster.plan.model import PlanOp, UnitOp
+from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, UnitOp
 
 
 class Rendezvous(Skill):
@@ -180,11 +181,11 @@ def test_tag_concurrency_limits_are_honoured(instance: dg.DagsterInstance) -> No
 class PooledTranslator(BlueprintTranslator):
     """Puts every ``busy`` op in Dagster's op concurrency pool ``slow_api``."""
 
-    def get_op_tags(self, op: PlanOp) -> dict[str, str]:
-        tags = super().get_op_tags(op)
+    def get_op_spec(self, plan: ExecutionPlan, op: PlanOp) -> OpSpec:
+        spec = super().get_op_spec(plan, op)
         if isinstance(op, UnitOp) and op.unit.skill == "busy":
-            tags["dagster/concurrency_key"] = "slow_api"
-        return tags
+            return spec.replace(pool="slow_api")
+        return spec
 
 
 def test_instance_op_concurrency_pool_is_honoured(tmp_path: Any) -> None:

@@ -77,9 +77,14 @@ def test_graphql_lists_every_example_job(webserver: Webserver) -> None:
         "refine_draft",
         "publish_with_approval",
         "summarize_ticket",
+        "ticket_batch",
     } <= jobs
     assert {s["name"] for s in repo["schedules"]} == {"weekday_billing_check"}
-    assert len(repo["sensors"]) == 2
+    assert {s["name"] for s in repo["sensors"]} == {
+        "summarize_ticket_files_0",
+        "summarize_ticket_after_support_triage_1",
+        "ticket_batch_asset_0",
+    }
 
 
 def test_launch_with_run_config(webserver: Webserver) -> None:
@@ -111,6 +116,21 @@ def test_launchpad_refuses_wrong_resource_config(webserver: Webserver) -> None:
     result = data["launchRun"]
     assert result["__typename"] == "RunConfigValidationInvalid"
     assert any("greeting" in e["message"] for e in result["errors"])
+
+
+def test_launchpad_refuses_an_undeclared_input(webserver: Webserver) -> None:
+    data = {"user_nme": "Web"}
+    config = {"resources": {"neurocore": {"config": {"initial_data": data}}}}
+    params = {"selector": _selector("greet_flow"), "runConfigData": config}
+    result = webserver.graphql(LAUNCH, {"params": params})["launchRun"]
+    assert result["__typename"] == "RunConfigValidationInvalid", result
+    [error] = [e["message"] for e in result["errors"]]
+    assert '"user_nme"' in error and "user_name?: String" in error
+    config["resources"]["neurocore"]["config"] = {"undeclared_data": data}
+    run_id = _launch(webserver, "greet_flow", config)
+    assert webserver.wait_for_run(run_id) == "SUCCESS"
+    with _instance(webserver) as instance:
+        assert final_context(run_id, instance=instance).get("user_nme") == "Web"
 
 
 def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None:

@@ -18,6 +18,7 @@ from webserver_process import INSTANCE_YAML, LOCATION, REPOSITORY, Webserver
 from neurocore_dagster import final_context
 from neurocore_dagster.dagster_layer.approvals.approve_job import APPROVE_OP_NAME
 from neurocore_dagster.dagster_layer.approvals.reexecution_claims import children_of
+from neurocore_dagster.dagster_layer.storage.run_outcome import run_failure_message
 from neurocore_dagster.keys import (
     APPROVE_JOB_NAME,
     DECIDED_BY_TAG,
@@ -28,7 +29,6 @@ from neurocore_dagster.keys import (
     RESUMED_IN_TAG,
     STATUS_TAG,
 )
-from neurocore_dagster.service.runs import run_failure_message
 
 LAUNCH = """
 mutation($params: ExecutionParams!) {

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from neurocore_dagster.blueprint.assets import asset_issues
 from neurocore_dagster.blueprint.condition_check import RUN_TIME_REFUSALS, condition_problems
 from neurocore_dagster.blueprint.json_types import JSON_TYPES, is_json_type
+from neurocore_dagster.blueprint.trigger_checks import trigger_issues
 from neurocore_dagster.errors import BlueprintIssue, Loc, issue
 from neurocore_dagster.keys import RESERVED_NAME_PREFIX
 
@@ -41,6 +43,8 @@ def semantic_issues(blueprint: Blueprint) -> list[BlueprintIssue]:
             )
         seen.add(name)
     found.extend(_input_default_issues(blueprint))
+    found.extend(trigger_issues(blueprint.triggers, blueprint.inputs))
+    found.extend(asset_issues(blueprint))
     flow = blueprint.flow
     if flow.type == "graph":
         found.extend(_graph_issues(flow, seen))

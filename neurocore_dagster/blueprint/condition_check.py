@@ -57,8 +57,17 @@ class ConditionProblem:
     expected: str
 
 
-def condition_problems(expression: str) -> list[ConditionProblem]:
-    """Every reason ``expression`` cannot be a condition (empty when it can)."""
+def condition_problems(
+    expression: str,
+    *,
+    names: tuple[str, ...] = ALLOWED_NAMES,
+    calls: frozenset[str] = frozenset(),
+) -> list[ConditionProblem]:
+    """Every reason ``expression`` cannot be a condition (empty when it can).
+
+    ``names`` are the names in scope; ``calls`` the functions it may call, each with one
+    positional argument (an asset check's condition allows ``len``; a flow's none).
+    """
     if len(expression) > MAX_CONDITION_CHARS:
         return [
             ConditionProblem(
@@ -91,7 +100,7 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
     if _depth(tree) > MAX_CONDITION_DEPTH:
         return [_too_deep()]
     problems: list[ConditionProblem] = _size_problems(tree)
-    validator = SafeASTValidator()
+    validator = CallsValidator(calls)
     if not validator.validate(tree):
         kinds = sorted({e.removeprefix("Disallowed node type: ") for e in validator.errors})
         problems.append(
@@ -105,12 +114,13 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
         if isinstance(node, ast.Name):
             if node.id.startswith("_"):
                 problems.append(_private(node.id))
-            elif node.id not in ALLOWED_NAMES:
+            elif node.id not in names and not _is_called(tree, node, calls):
                 problems.append(
                     ConditionProblem(
                         "condition.unknown_name",
                         f"unknown name {node.id!r}",
-                        "context (e.g. context.data.score > 0.5)",
+                        f"{' or '.join(n for n in names if n[0].islower())} "
+                        "(e.g. context.data.score > 0.5)",
                     )
                 )
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
@@ -123,6 +133,33 @@ def condition_problems(expression: str) -> list[ConditionProblem]:
         ):
             problems.append(_private(node.value))
     return problems
+
+
+class CallsValidator(SafeASTValidator):
+    """flowengine's validator, also allowing ``f(x)`` for the names in ``calls``."""
+
+    def __init__(self, calls: frozenset[str]) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id in self.calls
+            and len(node.args) == 1
+            and not node.keywords
+            and not isinstance(node.args[0], ast.Starred)
+        ):
+            self.visit(node.args[0])
+            return
+        self.generic_visit(node)
+
+
+def _is_called(tree: ast.AST, name: ast.Name, calls: frozenset[str]) -> bool:
+    """Whether ``name`` is the function of an allowed call."""
+    return name.id in calls and any(
+        isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree)
+    )
 
 
 def _too_deep() -> ConditionProblem:

@@ -148,6 +148,8 @@ def _valid_keys(root: type[BaseModel], loc: Loc) -> tuple[str, ...]:
     target: Any = root
     for segment in loc:
         target = _unwrap(target)
+        if isinstance(segment, int) and isinstance(target, type) and issubclass(target, BaseModel):
+            continue  # the index into a list _unwrap has already stepped into
         if isinstance(target, type) and issubclass(target, BaseModel):
             field = target.model_fields.get(str(segment))
             if field is None:

@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from neurocore_dagster.blueprint.assets import AssetDecl
 from neurocore_dagster.blueprint.condition_check import RUN_TIME_REFUSALS
 from neurocore_dagster.blueprint.reading import Reading, Rules, read_as_neurocore
 from neurocore_dagster.blueprint.source import SourceMap
@@ -99,6 +100,19 @@ class FieldSpec(IOFieldSpec):
     model_config = _FORBID
 
 
+class OutputSpec(FieldSpec):
+    """A declared flow output; with ``asset``, a Dagster asset the blueprint's job writes
+    (:mod:`~neurocore_dagster.blueprint.assets`). Left out of dumps when not set, so a
+    blueprint without assets has the snapshot and job it had before assets existed."""
+
+    asset: AssetDecl | None = Field(default=None, exclude_if=lambda value: value is None)
+
+
+def _read_own_section(value: Any, loc: Any, warnings: list[BlueprintIssue]) -> Any:
+    """A section NeuroCore does not know is read by its own strict model, as written."""
+    return value
+
+
 class Flow(BaseModel):
     model_config = _FORBID
 
@@ -118,7 +132,7 @@ class Blueprint(BaseModel):
     version: str = "1.0"
     description: str | None = None
     inputs: dict[str, FieldSpec] = Field(default_factory=dict)
-    outputs: dict[str, FieldSpec] = Field(default_factory=dict)
+    outputs: dict[str, OutputSpec] = Field(default_factory=dict)
     components: list[Component] = Field(..., min_length=1)
     flow: Flow
     triggers: list[Trigger] = Field(default_factory=list)
@@ -184,7 +198,7 @@ READING_CONTEXT = "neurocore_dagster.reading"
 
 BLUEPRINT_RULES = Rules(
     own_sections=(("triggers",),),
-    extras={Step: {APPROVAL_KEY: read_approval_spec}},
+    extras={Step: {APPROVAL_KEY: read_approval_spec}, OutputSpec: {"asset": _read_own_section}},
     hooks={Step: read_approval_step, Blueprint: read_taken_approval_names},
     dates_as_text=((Component, "config"),),
 )

@@ -28,7 +28,7 @@ from neurocore_dagster.dagster_layer.definitions import validate_project
 from neurocore_dagster.errors import BlueprintError, NeuroCoreDagsterError
 from neurocore_dagster.project.config import load_project
 from neurocore_dagster.project.env import project_root_of
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 
 
 class UsageError(NeuroCoreDagsterError):
@@ -137,16 +137,17 @@ def _validate(args: argparse.Namespace) -> int:
     ``paths``; warnings are printed, or with ``--strict`` are errors (as ``strict=True``)."""
     project = load_project(args.project)
     check = validate_project(
-        project, discover_project_skills(project), [Path(p) for p in args.paths]
+        project, discover_usable_skills(project), [Path(p) for p in args.paths]
     )
+    broken = [*check.broken_skill_files.values(), *check.broken.values()]
     if args.strict and check.warnings:
         warned = BlueprintError(check.warnings)
-        print(BlueprintError.combine([warned, *check.broken.values()]), file=sys.stderr)
+        print(BlueprintError.combine([warned, *broken]), file=sys.stderr)
         return 1
     for warning in check.warnings:
         print(f"warning: {warning.render()}", file=sys.stderr)
-    if check.broken:
-        print(BlueprintError.combine(check.broken.values()), file=sys.stderr)
+    if broken:
+        print(BlueprintError.combine(broken), file=sys.stderr)
         return 1
     print(f"{len(check.loaded)} blueprint(s) valid")
     return 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.cli.templates import add_template_commands
+from neurocore_dagster.dagster_layer.assets.report import explain_assets, list_assets
 from neurocore_dagster.dagster_layer.definitions import build_definitions, display_path
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.errors import ExecutionError
@@ -17,7 +19,7 @@ from neurocore_dagster.keys import BLUEPRINT_TAG, RESERVED_NAME_PREFIX, SOURCE_M
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.translation_report import render_report
 from neurocore_dagster.project.config import load_project
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 
 
 def add_project_commands(commands: Any) -> None:
@@ -61,19 +63,25 @@ def _list(args: argparse.Namespace) -> int:
         print(f"  sensor   {sensor.name} -> {', '.join(t.job_name for t in sensor.targets)}")
     if not schedules and not sensors:
         print("  (none)")
+    print("\nassets:")
+    print("\n".join(list_assets(defs) or ["  (none)"]))
     return 0
 
 
 def _skill_list(args: argparse.Namespace) -> int:
-    registry = discover_project_skills(load_project(args.project))
+    registry = discover_usable_skills(load_project(args.project))
     for name in registry.names():
         meta = registry.meta(name)
         print(f"{name:24} {meta.version:10} {meta.description}")
-    return 0
+    for broken in registry.broken_files:
+        print(
+            f"error: skill file {broken.where} failed to import: {broken.reason}", file=sys.stderr
+        )
+    return 1 if registry.broken_files else 0
 
 
 def _skill_info(args: argparse.Namespace) -> int:
-    registry = discover_project_skills(load_project(args.project))
+    registry = discover_usable_skills(load_project(args.project))
     if args.name not in registry:
         raise ExecutionError(
             f"unknown skill {args.name!r}; known skills: {', '.join(registry.names())}"
@@ -105,7 +113,13 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    registry = discover_project_skills(project)
-    plan = compile_plan(load_blueprint(args.blueprint), registry)
-    print(render_report(plan, BlueprintTranslator().get_job_name(plan)), end="")
+    registry = discover_usable_skills(project)
+    blueprint = load_blueprint(args.blueprint)
+    plan = compile_plan(blueprint, registry)
+    job_name = BlueprintTranslator().get_job_spec(blueprint, plan).name
+    print(render_report(plan, job_name), end="")
+    lines = explain_assets(blueprint, job_name, registry)
+    if lines:
+        print("\nassets (written by: nodes whose skill provides the key):")
+        print("\n".join(lines))
     return 0

@@ -22,7 +22,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.cli.event_view import ProgressRenderer
 from neurocore_dagster.service.events import follow_run, launch_run
-from neurocore_dagster.service.runs import blueprint_run
+from neurocore_dagster.service.results import blueprint_run
 
 QUIET_LEVEL = "CRITICAL"
 VERBOSE_LEVEL = "DEBUG"

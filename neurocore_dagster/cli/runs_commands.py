@@ -11,15 +11,14 @@ from neurocore_dagster.cli.data import positive_int
 from neurocore_dagster.cli.run_ids import resolve_run_id
 from neurocore_dagster.cli.run_progress import console_level
 from neurocore_dagster.cli.values import RESUME_DATA_TYPES, parse_data_items
-from neurocore_dagster.keys import BLUEPRINT_TAG
+from neurocore_dagster.dagster_layer.jobs.recorded_job import recorded_blueprint
+from neurocore_dagster.dagster_layer.resources.initial_data import run_initial_data
+from neurocore_dagster.keys import BLUEPRINT_TAG, RUN_RESOURCE_KEY
+from neurocore_dagster.service.execute import execute_blueprint
 from neurocore_dagster.service.inspect import STATUSES, get_run, list_runs, run_report, run_status
-from neurocore_dagster.service.runs import (
-    BlueprintRun,
-    execute_blueprint,
-    recorded_blueprint,
-    resolve_instance,
-    resume_blueprint,
-)
+from neurocore_dagster.service.results import BlueprintRun
+from neurocore_dagster.service.resume import resume_blueprint
+from neurocore_dagster.service.run_request import resolve_instance
 
 
 def add_runs_commands(commands: Any) -> None:
@@ -173,11 +172,8 @@ def _replay(args: argparse.Namespace) -> int:
     blueprint, _ = recorded_blueprint(instance, run)
     resources = dict(run.run_config.get("resources", {}))
     resources.pop("neurocore", None)
-    initial = (
-        run.run_config.get("resources", {})
-        .get("neurocore", {})
-        .get("config", {})
-        .get("initial_data")
+    initial = run_initial_data(
+        run.run_config.get("resources", {}).get(RUN_RESOURCE_KEY, {}).get("config", {})
     )
     return print_outcome(
         execute_blueprint(

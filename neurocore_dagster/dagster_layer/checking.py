@@ -17,6 +17,7 @@ callers turn them into errors.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.assets.project import BlueprintJob, asset_key_clashes
 from neurocore_dagster.dagster_layer.jobs.build import job_for_project
 from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
 from neurocore_dagster.dagster_layer.triggers import TriggerDef, build_triggers
@@ -54,6 +56,9 @@ class ProjectCheck:
     loaded: dict[str, Loaded] = field(default_factory=dict)
     broken: dict[str, BlueprintError] = field(default_factory=dict)
     warnings: list[BlueprintIssue] = field(default_factory=list)
+    broken_skill_files: dict[str, BlueprintError] = field(default_factory=dict)
+    """Skill files that failed to import, by the name errors show (no job of their own:
+    the blueprints that use their skills are broken, naming them)."""
 
     @property
     def triggers(self) -> list[TriggerDef]:
@@ -71,6 +76,9 @@ def check_project(
 ) -> ProjectCheck:
     """Every file of ``files`` (path, name shown in errors) loaded or broken; see the module."""
     check = ProjectCheck(warnings=[*project.warnings, *unknown_skill_warnings(project, registry)])
+    for broken in registry.broken_files:
+        shown = _shown(project, broken.path)
+        check.broken_skill_files[shown] = broken.as_error(shown)
     remaining = dict(overrides or {})
     by_job_name: dict[str, Loaded] = {}
     for path, shown in files:
@@ -88,6 +96,7 @@ def check_project(
             continue
         check.loaded[shown] = by_job_name[job.name] = Loaded(blueprint, job, shown)
         check.warnings.extend(blueprint.warnings)
+    _check_asset_keys(check)
     _check_triggers(check, project)
     for name in sorted(remaining):
         check.broken["<config_overrides>"] = BlueprintError(
@@ -102,6 +111,21 @@ def check_project(
             ]
         )
     return check
+
+
+def _shown(project: Project, path: Path) -> str:
+    try:
+        return os.path.relpath(path, project.root)
+    except ValueError:
+        return str(path)
+
+
+def _check_asset_keys(check: ProjectCheck) -> None:
+    """A file declaring an asset key an earlier file declared is broken."""
+    items = [BlueprintJob(s, i.blueprint, i.job) for s, i in check.loaded.items()]
+    for shown, error in asset_key_clashes(items).items():
+        check.broken[shown] = error
+        del check.loaded[shown]
 
 
 def _job_name_clash(first: str, shown: str, job_name: str, blueprint: Blueprint) -> BlueprintError:

@@ -22,6 +22,7 @@ import dagster as dg
 from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.dagster_layer.approvals.approve_job import approve_job
+from neurocore_dagster.dagster_layer.assets.project import BlueprintJob, project_assets
 from neurocore_dagster.dagster_layer.checking import ProjectCheck, check_project
 from neurocore_dagster.dagster_layer.executors.selection import step_blueprint_hint
 from neurocore_dagster.dagster_layer.jobs.build import job_for_project
@@ -31,7 +32,7 @@ from neurocore_dagster.errors import BlueprintError
 from neurocore_dagster.keys import BROKEN_PREFIX, BROKEN_TAG, ERROR_METADATA, SOURCE_METADATA
 from neurocore_dagster.plan.names import unique_name
 from neurocore_dagster.project.config import Project, load_project
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")
@@ -95,7 +96,7 @@ def project_definitions(
     """
     overrides = dict(config_overrides or {})
     approve = approve_job(project, registry)  # resumes with the registry given, as the CLI
-    registry = registry if registry is not None else discover_project_skills(project)
+    registry = registry if registry is not None else discover_usable_skills(project)
     cache = ParseCache.for_project(project.root, project.blueprints_dir)
     step_blueprint = _step_blueprint(project)
     if step_blueprint is not None:
@@ -146,11 +147,14 @@ def _definitions(
     _report_cache(cache)
     strict, warnings_fail = strictness
     failing = check.warnings if strict and warnings_fail else []
-    if strict and (check.broken or failing):
+    broken = [*check.broken_skill_files.values(), *check.broken.values()]
+    if strict and (broken or failing):
         warned = [BlueprintError(failing)] if failing else []
-        raise BlueprintError.combine([*warned, *check.broken.values()])
+        raise BlueprintError.combine([*warned, *broken])
     for found in check.warnings:
         log.warning("%s", found.render())
+    for error in check.broken_skill_files.values():
+        log.error("skill file left out (its skills are not registered):\n%s", error)
     for error in check.broken.values():
         log.error("blueprint left out of the definitions:\n%s", error)
     jobs = [item.job for item in check.loaded.values()]
@@ -159,7 +163,14 @@ def _definitions(
     triggers = check.triggers
     schedules = [t for t in triggers if isinstance(t, dg.ScheduleDefinition)]
     sensors = [t for t in triggers if isinstance(t, dg.SensorDefinition)]
-    return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors)
+    specs, checks = project_assets(
+        [BlueprintJob(s, i.blueprint, i.job) for s, i in check.loaded.items()],
+        registry,
+        project.root,
+    )
+    return dg.Definitions(
+        jobs=jobs, schedules=schedules, sensors=sensors, assets=specs, asset_checks=checks
+    )
 
 
 def validate_project(
@@ -191,6 +202,7 @@ def validate_project(
         loaded={k: v for k, v in check.loaded.items() if k in wanted},
         broken={k: v for k, v in check.broken.items() if k in wanted},
         warnings=[w for w in check.warnings if w.file not in others],
+        broken_skill_files=check.broken_skill_files,
     )
 
 

@@ -3,7 +3,8 @@
 Every trigger's run config is validated against its job when definitions are
 built, so a schedule can never produce a run Dagster would refuse. A file
 sensor keeps a cursor (newest modification time and the files seen at it), so
-no file runs twice; each run also carries a run key of path and mtime.
+no file runs twice; each run also carries a run key of path and mtime. An asset
+sensor starts one run per materialization of its asset (:mod:`.asset_sensor`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.triggers import (
+    AssetSensorTrigger,
     FileSensorTrigger,
     RunStatusTrigger,
     ScheduleTrigger,
     Trigger,
+    TriggerSpec,
 )
+from neurocore_dagster.dagster_layer.asset_sensor import AssetTrigger
 from neurocore_dagster.dagster_layer.jobs.run_config import run_config
+from neurocore_dagster.dagster_layer.metadata_inputs import SAMPLES
 from neurocore_dagster.dagster_layer.storage.results import final_context
 from neurocore_dagster.dagster_layer.translation.names import dagster_name
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
@@ -41,11 +46,15 @@ def build_triggers(
     built: list[TriggerDef] = []
     for index, trigger in enumerate(blueprint.triggers):
         loc = ("triggers", index, trigger.kind)
-        found = _check_run_config(job, trigger.spec.initial_data, (*loc, "initial_data"))
-        name = trigger.spec.name and dagster_name(trigger.spec.name)
         spec = trigger.spec
+        found = _check_run_config(job, _load_time_data(blueprint, spec), (*loc, "initial_data"))
+        name = spec.name and dagster_name(spec.name)
         try:
-            if isinstance(spec, ScheduleTrigger):
+            if isinstance(spec, AssetSensorTrigger):
+                built.append(
+                    _asset_sensor(blueprint, job, spec, name or f"{job.name}_asset_{index}")
+                )
+            elif isinstance(spec, ScheduleTrigger):
                 built.append(_schedule(job, spec, name or f"{job.name}_schedule_{index}"))
             elif isinstance(spec, FileSensorTrigger):
                 built.append(
@@ -82,6 +91,18 @@ def build_triggers(
     if problems:
         raise BlueprintError(problems)
     return built
+
+
+def _load_time_data(blueprint: Blueprint, spec: TriggerSpec) -> dict[str, Any]:
+    """The initial data a trigger's runs are checked with when definitions are built: an
+    asset sensor's metadata inputs are known only at run time, so a value of each one's
+    declared type stands in for them."""
+    data = dict(spec.initial_data)
+    if isinstance(spec, AssetSensorTrigger):
+        data.update(
+            {n: SAMPLES[blueprint.inputs[n].type] for n in spec.inputs if n in blueprint.inputs}
+        )
+    return data
 
 
 def _check_run_config(
@@ -172,6 +193,28 @@ def _file_sensor(
         minimum_interval_seconds=spec.interval_seconds,
         default_status=_sensor_status(spec.default_status),
         description=f"Runs {job.name} once per new file matching {spec.pattern!r} in {folder}.",
+    )
+
+
+def _asset_sensor(
+    blueprint: Blueprint, job: dg.JobDefinition, spec: AssetSensorTrigger, name: str
+) -> dg.SensorDefinition:
+    trigger = AssetTrigger(
+        asset=spec.asset,
+        job=job,
+        inputs=dict(spec.inputs),
+        types={n: blueprint.inputs[n].type for n in spec.inputs},
+        initial_data=dict(spec.initial_data),
+    )
+    filled = ", ".join(f"{n} <- {k}" for n, k in spec.inputs.items()) or "no inputs"
+    return dg.SensorDefinition(
+        name=name,
+        evaluation_fn=trigger.evaluate,
+        job=job,
+        minimum_interval_seconds=spec.interval_seconds,
+        default_status=_sensor_status(spec.default_status),
+        description=f"Runs {job.name} once per materialization of asset {spec.asset}"
+        f" (inputs from its metadata: {filled}).",
     )
 
 

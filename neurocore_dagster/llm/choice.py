@@ -60,6 +60,8 @@ class LLMPlan:
     """The project's ``llm:`` section, when a component uses it."""
     components: dict[str, LLMChoice]
     """Component name -> its own settings (components with ``llm_*`` keys)."""
+    default_users: tuple[str, ...] = ()
+    """The components that use ``default`` (errors about its key name them)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def plan_llms(
     problems: list[BlueprintIssue] = []
     default: LLMChoice | None = None
     own: dict[str, LLMChoice] = {}
+    users: list[str] = []
     for index, component in enumerate(blueprint.components):
         if not registry.meta(component.type).requires_llm:
             continue
@@ -112,7 +115,8 @@ def plan_llms(
             own[component.name] = choice
         else:
             default = choice
-    return LLMPlan(default, own), list(dict.fromkeys(problems))
+            users.append(component.name)
+    return LLMPlan(default, own, tuple(users)), list(dict.fromkeys(problems))
 
 
 def _project_keys(project: Project) -> dict[str, _Written]:

@@ -36,7 +36,10 @@ from neurocore_dagster.plan.model import (
     Unit,
 )
 from neurocore_dagster.plan.names import unique_name
+from neurocore_dagster.plan.places import with_condition_places
+from neurocore_dagster.plan.port_check import port_issues
 from neurocore_dagster.skills.base import skill_meta_of
+from neurocore_dagster.skills.broken_files import broken_file_issues
 from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")
@@ -58,6 +61,7 @@ def compile_plan(blueprint: Blueprint, registry: SkillRegistry) -> ExecutionPlan
         ops = _conditional_ops(blueprint, registry)
     else:
         ops = _graph_ops(blueprint, registry)
+    ops = with_condition_places(blueprint, ops)
     warnings = tuple(_parallel_read_warnings(blueprint, registry, ops))
     for text in warnings:
         log.warning("%s: %s", blueprint.name, text)
@@ -81,18 +85,35 @@ def _check_skills(blueprint: Blueprint, registry: SkillRegistry) -> None:
     found: list[BlueprintIssue] = []
     for index, component in enumerate(blueprint.components):
         if component.type not in registry:
-            found.append(
-                issue(
-                    "component.unknown_skill",
-                    f"component {component.name!r} uses skill {component.type!r}, which is not "
-                    "registered",
-                    ("components", index, "type"),
-                    input=component.type,
-                    expected=f"a skill name: {', '.join(registry.names()) or '(none)'}",
-                )
-            )
+            found.append(unknown_skill_issue(component.name, component.type, index, registry))
+    found = [blueprint.source.locate(i) for i in found] + port_issues(blueprint, registry)
     if found:
-        raise BlueprintError([blueprint.source.locate(i) for i in found])
+        raise BlueprintError(found)
+
+
+def unknown_skill_issue(
+    component: str, skill: str, index: int, registry: SkillRegistry
+) -> BlueprintIssue:
+    """A component's skill is not registered; a skill file that names it and failed to
+    import is named as the cause (:mod:`~neurocore_dagster.skills.broken_files`)."""
+    loc = ("components", index, "type")
+    causes = broken_file_issues(skill, registry.broken_files)
+    if causes:
+        return issue(
+            "component.skill_file_broken",
+            f"component {component!r} uses skill {skill!r}, which is not registered: skill "
+            f"file {'; '.join(causes)} failed to import and names it",
+            loc,
+            input=skill,
+            expected=f"fix the skill file; registered skills: {', '.join(registry.names())}",
+        )
+    return issue(
+        "component.unknown_skill",
+        f"component {component!r} uses skill {skill!r}, which is not registered",
+        loc,
+        input=skill,
+        expected=f"a skill name: {', '.join(registry.names()) or '(none)'}",
+    )
 
 
 def _unit(

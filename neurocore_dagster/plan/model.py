@@ -53,6 +53,8 @@ class Unit:
     max_visits: int | None = None
     retry: RetryPlan | None = None
     is_async: bool = False
+    condition_at: str | None = None
+    """Where ``condition`` is written (``file:line (key path)``), named when it fails."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Route:
     port: str | None = None
     condition: str | None = None
     edge_index: int | None = None
+    condition_at: str | None = None
+    """Where ``condition`` is written (``file:line (key path)``), named when it fails."""
 
     @property
     def label(self) -> str:
@@ -89,6 +93,8 @@ class LoopRegion:
     edges: tuple[Edge, ...]
     back_edges: frozenset[tuple[str, str]]
     cycle_nodes: frozenset[str]
+    condition_places: tuple[str | None, ...] = ()
+    """Where each edge's condition is written (aligned with ``edges``)."""
 
 
 @dataclass(frozen=True, kw_only=True)

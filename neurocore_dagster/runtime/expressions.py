@@ -25,7 +25,11 @@ from flowengine import FlowContext
 from flowengine.errors import ConditionEvaluationError
 from flowengine.eval.safe_ast import SafeASTValidator
 
-from neurocore_dagster.blueprint.condition_check import MAX_CONDITION_VALUE, format_width
+from neurocore_dagster.blueprint.condition_check import (
+    MAX_CONDITION_VALUE,
+    CallsValidator,
+    format_width,
+)
 
 _MUL = "__neurocore_mul"
 _MOD = "__neurocore_mod"
@@ -42,9 +46,19 @@ class _TooLarge(Exception):
 
 def evaluate(condition: str, context: FlowContext) -> bool:
     """flowengine's ``ConditionEvaluator().evaluate(condition, context)``, bounded."""
-    code = _compiled(condition)
+    return _evaluate(condition, _compiled(condition), {"context": context})
+
+
+def evaluate_check(condition: str, value: Any, context: FlowContext) -> bool:
+    """An asset check's condition: the same language, bounds and errors, with ``value``
+    (the asset's value) in scope beside ``context`` and ``len`` the one call allowed."""
+    code = _compiled(condition, frozenset({"len"}))
+    return _evaluate(condition, code, {"context": context, "value": value, "len": len})
+
+
+def _evaluate(condition: str, code: CodeType, names: dict[str, Any]) -> bool:
     namespace = {
-        "context": context,
+        **names,
         "True": True,
         "False": False,
         "None": None,
@@ -66,13 +80,14 @@ def evaluate(condition: str, context: FlowContext) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(condition: str) -> CodeType:
-    """The guarded code of a valid condition (errors as flowengine words them; not cached)."""
+def _compiled(condition: str, calls: frozenset[str] = frozenset()) -> CodeType:
+    """The guarded code of a valid condition (errors as flowengine words them; not cached);
+    ``calls`` are the functions it may call (none in a flow's conditions)."""
     try:
         tree = ast.parse(condition, mode="eval")
     except SyntaxError as exc:
         raise ConditionEvaluationError(f"Invalid syntax: {exc}", condition=condition) from exc
-    validator = SafeASTValidator()
+    validator = CallsValidator(calls) if calls else SafeASTValidator()
     if not validator.validate(tree):
         raise ConditionEvaluationError(f"Unsafe condition: {validator.errors}", condition=condition)
     guarded = ast.fix_missing_locations(_Guard().visit(tree))

@@ -18,7 +18,7 @@ from flowengine import BaseComponent, FlowContext
 from flowengine.errors import MaxIterationsError
 
 from neurocore_dagster.plan.model import LoopRegion, Route, Unit
-from neurocore_dagster.runtime.op_report import Report, visit_message
+from neurocore_dagster.runtime.observer import LoopVisit, Observer, OpWarning
 from neurocore_dagster.runtime.routing import active_routes
 from neurocore_dagster.runtime.runner import RunParams, run_unit
 
@@ -29,15 +29,16 @@ def run_region(
     components: Mapping[str, BaseComponent],
     context: FlowContext,
     params: RunParams,
-    reports: list[Report],
+    observer: Observer,
     start: str | None = None,
 ) -> FlowContext:
     """Run the region from its seed, or from ``start`` (the node a resumed run suspended at)."""
     settings = params.settings
     outgoing: dict[str, list[Route]] = {}
+    places = region.condition_places or (None,) * len(region.edges)
     for index, edge in enumerate(region.edges):
         outgoing.setdefault(edge.source, []).append(
-            Route(edge.source, edge.target, edge.port, edge.condition, index)
+            Route(edge.source, edge.target, edge.port, edge.condition, index, places[index])
         )
     back_targets = {target for _, target in region.back_edges}
     visits = dict(context.metadata.node_visit_counts)
@@ -50,46 +51,35 @@ def run_region(
         if visits.get(node, 0) >= (unit.max_visits or settings.max_iterations):
             if unit.max_visits is None and node not in exhausted:
                 exhausted.add(node)
-                reports.append(_visits_exhausted(region, node, settings.max_iterations))
+                observer.on_warning(_visits_exhausted(region, node, settings.max_iterations))
             continue
         if node in back_targets and visits.get(node, 0) > 0:
             iteration += 1
             context.metadata.iteration_count = iteration
             if iteration > settings.max_iterations:
-                _max_iterations(context, node, iteration, params, reports)
+                _max_iterations(context, node, iteration, params, observer)
                 break
         started = time.perf_counter()
-        context = run_unit(unit, components[unit.component], context, params, "node", reports)
+        context = run_unit(unit, components[unit.component], context, params, "node", observer)
         visits[node] = visits.get(node, 0) + 1
         context.metadata.node_visit_counts = dict(visits)
         port = context.get_active_port()
-        reports.append(
-            Report(
-                "visit",
-                node,
-                visit_message(node, visits[node], iteration, port),
-                {
-                    "node": node,
-                    "visit": visits[node],
-                    "iteration": iteration,
-                    "port": port,
-                    "duration_ms": (time.perf_counter() - started) * 1000,
-                },
-            )
+        observer.on_loop_visit(
+            LoopVisit(node, visits[node], iteration, port, (time.perf_counter() - started) * 1000)
         )
         if context.metadata.suspended:
             return context
         if node not in region.cycle_nodes:
             context.metadata.completed_nodes.append(node)
         for route in active_routes(
-            outgoing.get(node, []), port, context, settings.on_condition_error, reports
+            outgoing.get(node, []), port, context, settings.on_condition_error, observer
         ):
             queue.append(route.target)
     return context
 
 
 def _max_iterations(
-    context: FlowContext, node: str, iteration: int, params: RunParams, reports: list[Report]
+    context: FlowContext, node: str, iteration: int, params: RunParams, observer: Observer
 ) -> None:
     settings = params.settings
     context.metadata.max_iterations_reached = True
@@ -102,10 +92,10 @@ def _max_iterations(
             flow_id=context.metadata.flow_id,
         )
     if settings.on_max_iterations == "warn":
-        reports.append(
-            Report(
-                "warning",
+        observer.on_warning(
+            OpWarning(
                 node,
+                "max_iterations",
                 f"max_iterations={settings.max_iterations} reached at {node!r}; "
                 "the loop stops here (on_max_iterations=warn)",
                 {"iteration": iteration},
@@ -113,16 +103,16 @@ def _max_iterations(
         )
 
 
-def _visits_exhausted(region: LoopRegion, node: str, max_iterations: int) -> Report:
+def _visits_exhausted(region: LoopRegion, node: str, max_iterations: int) -> OpWarning:
     """A node passed over at its default visit limit: the loop ended without an exit.
 
     flowengine ends such a loop the same way, silently, even with
     ``on_max_iterations: fail``; the result is kept, and this warning says so.
     """
     loop = ", ".join(sorted(region.cycle_nodes)) or node
-    return Report(
-        "warning",
+    return OpWarning(
         node,
+        "visits_exhausted",
         f"loop through {loop}: node {node!r} reached max_iterations={max_iterations} "
         "visits and the loop stopped there, without taking an exit edge "
         "(on_max_iterations does not apply: as in flowengine, a node's visit limit ends "

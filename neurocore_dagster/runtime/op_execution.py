@@ -7,7 +7,9 @@ delta and decide which routes are active.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +37,16 @@ from neurocore_dagster.runtime.delta import (
     without_suspension,
 )
 from neurocore_dagster.runtime.loop import run_region
-from neurocore_dagster.runtime.op_report import Report, ReportLog
+from neurocore_dagster.runtime.observer import (
+    Observer,
+    OpWarning,
+    Recorder,
+    Report,
+    RetryScheduled,
+    RunSuspended,
+)
 from neurocore_dagster.runtime.routing import active_routes, step_decision
-from neurocore_dagster.runtime.runner import RunParams, run_unit
+from neurocore_dagster.runtime.runner import RetryNeeded, RunParams, run_unit
 from neurocore_dagster.skills.decisions import delivering
 
 Lineage = tuple[Delta, ...]
@@ -48,8 +57,9 @@ class OpOutcome:
     lineage: Lineage
     own: Delta
     routes: tuple[Route, ...]
-    reports: tuple[Report, ...]
     context: FlowContext
+    reports: tuple[Report, ...] = ()
+    """What the op reported, in order (its observer heard each as it happened)."""
 
     @property
     def suspended(self) -> bool:
@@ -64,7 +74,7 @@ def execute_op(
     components: Mapping[str, BaseComponent],
     params: RunParams,
     resume_data: Mapping[str, Any] | None = None,
-    on_report: Callable[[Report], None] | None = None,
+    observer: Observer | None = None,
     suspended: Lineage | None = None,
 ) -> OpOutcome:
     """Run ``op`` given the lineages on its active incoming routes.
@@ -76,19 +86,66 @@ def execute_op(
     a loop region that suspended inside: the region then goes on from the
     suspended node with the visits it had made, as flowengine's cyclic executor
     resumes, instead of running its earlier nodes again.
+
+    ``observer`` hears each report as it happens; the outcome keeps them all. A
+    suspension is reported once the op is done, and a retry before
+    :class:`RetryNeeded` leaves.
     """
-    if suspended is not None and isinstance(op, LoopOp):
-        return _resume_region(plan, op, suspended, components, params, resume_data, on_report)
-    reports: list[Report] = ReportLog(on_report)
+    recorder = Recorder(observer)
+    with _reporting_retries(op, recorder):
+        if suspended is not None and isinstance(op, LoopOp):
+            outcome = _resume_region(plan, op, suspended, components, params, resume_data, recorder)
+        else:
+            outcome = _run_op(
+                plan, op, inputs, initial_data, components, params, resume_data, recorder
+            )
+    meta = outcome.context.metadata
+    if meta.suspended:
+        # context.suspend() names the node; a skill that only sets the flag is at this op.
+        recorder.on_suspended(
+            RunSuspended(meta.suspended_at_node or op.key, meta.suspension_reason or "")
+        )
+    return dataclasses.replace(outcome, reports=tuple(recorder.reports))
+
+
+@contextmanager
+def _reporting_retries(op: PlanOp, observer: Observer) -> Iterator[None]:
+    try:
+        yield
+    except RetryNeeded as retry:
+        observer.on_retry(
+            RetryScheduled(
+                op.key,
+                retry.node,
+                retry.attempt,
+                type(retry.error).__name__,
+                str(retry.error),
+                retry.delay_seconds,
+                retry.max_retries,
+            )
+        )
+        raise
+
+
+def _run_op(
+    plan: ExecutionPlan,
+    op: PlanOp,
+    inputs: Sequence[Lineage],
+    initial_data: Mapping[str, Any],
+    components: Mapping[str, BaseComponent],
+    params: RunParams,
+    resume_data: Mapping[str, Any] | None,
+    observer: Observer,
+) -> OpOutcome:
     if op.inputs:
         ancestry = ordered(d for lineage in inputs for d in lineage)
     else:
         ancestry = [initial_delta(initial_data)]
     for key, first, second in overwrite_conflicts(ancestry, plan.ancestors):
-        reports.append(
-            Report(
-                "warning",
+        observer.on_warning(
+            OpWarning(
                 op.key,
+                "join_conflict",
                 f"parallel nodes {first!r} and {second!r} both wrote {key!r}; "
                 f"the value from {second!r} is kept, as flowengine's order "
                 "would have it",
@@ -101,7 +158,7 @@ def execute_op(
     if resume_data is not None:
         context.set("resume_data", dict(resume_data))
     with delivering(resume_data):
-        context, routes = _run_kind(plan, op, context, components, params, reports)
+        context, routes = _run_kind(plan, op, context, components, params, observer)
     log = access_log(context)
     stop_recording(context)
     own = before.delta(op.key, op.order, context, log)
@@ -109,7 +166,6 @@ def execute_op(
         lineage=(*ancestry, own),
         own=own,
         routes=tuple(routes),
-        reports=tuple(reports),
         context=context,
     )
 
@@ -121,7 +177,7 @@ def _resume_region(
     components: Mapping[str, BaseComponent],
     params: RunParams,
     resume_data: Mapping[str, Any] | None,
-    on_report: Callable[[Report], None] | None,
+    observer: Observer,
 ) -> OpOutcome:
     """Go on with a loop region from the node it suspended at.
 
@@ -129,7 +185,6 @@ def _resume_region(
     suspension removed) and the part it runs now, named after the last with
     :data:`RESUMED_SUFFIX` added, so the parts sort in the order they ran.
     """
-    reports: list[Report] = ReportLog(on_report)
     lineage = ordered(suspended)
     parts = [d for d in lineage if d.op == op.key or d.op.startswith(op.key + RESUMED_SUFFIX)]
     ancestry = [d for d in lineage if d not in parts]
@@ -144,7 +199,7 @@ def _resume_region(
         context.set("resume_data", dict(resume_data))
     units = {u.key: u for u in op.members}
     with delivering(resume_data):
-        context = run_region(op.region, units, components, context, params, reports, start=start)
+        context = run_region(op.region, units, components, context, params, observer, start=start)
     log = access_log(context)
     stop_recording(context)
     own = before.delta(done[-1].op + RESUMED_SUFFIX, op.order, context, log)
@@ -152,7 +207,6 @@ def _resume_region(
         lineage=(*ancestry, *done, own),
         own=own,
         routes=(),
-        reports=tuple(reports),
         context=context,
     )
 
@@ -180,19 +234,19 @@ def _run_kind(
     context: FlowContext,
     components: Mapping[str, BaseComponent],
     params: RunParams,
-    reports: list[Report],
+    observer: Observer,
 ) -> tuple[FlowContext, list[Route]]:
     match op:
         case RouterOp():
-            return context, _choose(plan, op, context, params, reports)
+            return context, _choose(plan, op, context, params, observer)
         case LoopOp():
             units = {u.key: u for u in op.members}
-            context = run_region(op.region, units, components, context, params, reports)
+            context = run_region(op.region, units, components, context, params, observer)
             return context, []
         case StepOp():
-            return _run_step(plan, op, context, components, params, reports)
+            return _run_step(plan, op, context, components, params, observer)
         case NodeOp():
-            return _run_node(plan, op, context, components, params, reports)
+            return _run_node(plan, op, context, components, params, observer)
 
 
 def _run_step(
@@ -201,16 +255,22 @@ def _run_step(
     context: FlowContext,
     components: Mapping[str, BaseComponent],
     params: RunParams,
-    reports: list[Report],
+    observer: Observer,
 ) -> tuple[FlowContext, list[Route]]:
     """A false condition is a recorded skip; the routes are active unless the step suspends."""
     unit = op.unit
     params.clock.remaining(context.metadata.flow_id, unit.key)
     decision = step_decision(
-        unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
+        unit.key,
+        unit.component,
+        unit.condition,
+        context,
+        plan.on_condition_error,
+        observer,
+        unit.condition_at,
     )
     if decision == "run":
-        context = run_unit(unit, components[unit.component], context, params, "step", reports)
+        context = run_unit(unit, components[unit.component], context, params, "step", observer)
     return context, ([] if context.metadata.suspended else list(op.routes))
 
 
@@ -220,11 +280,11 @@ def _run_node(
     context: FlowContext,
     components: Mapping[str, BaseComponent],
     params: RunParams,
-    reports: list[Report],
+    observer: Observer,
 ) -> tuple[FlowContext, list[Route]]:
     """The node runs; its active port and edge conditions decide its routes."""
     unit = op.unit
-    context = run_unit(unit, components[unit.component], context, params, "node", reports)
+    context = run_unit(unit, components[unit.component], context, params, "node", observer)
     if op.before_loop:
         visits = context.metadata.node_visit_counts
         visits[unit.key] = visits.get(unit.key, 0) + 1
@@ -232,7 +292,7 @@ def _run_node(
         return context, []
     context.metadata.completed_nodes.append(unit.key)
     routes = active_routes(
-        op.routes, context.get_active_port(), context, plan.settings.on_condition_error, reports
+        op.routes, context.get_active_port(), context, plan.settings.on_condition_error, observer
     )
     return context, routes
 
@@ -242,14 +302,20 @@ def _choose(
     op: RouterOp,
     context: FlowContext,
     params: RunParams,
-    reports: list[Report],
+    observer: Observer,
 ) -> list[Route]:
     """First match wins: the route to the first step whose condition holds."""
     for unit, route in zip(op.candidates, op.routes, strict=True):
         params.clock.remaining(context.metadata.flow_id, unit.key)
         if (
             step_decision(
-                unit.key, unit.component, unit.condition, context, plan.on_condition_error, reports
+                unit.key,
+                unit.component,
+                unit.condition,
+                context,
+                plan.on_condition_error,
+                observer,
+                unit.condition_at,
             )
             == "run"
         ):

@@ -10,7 +10,7 @@ from flowengine.errors import ConditionEvaluationError
 
 from neurocore_dagster.plan.model import Route
 from neurocore_dagster.runtime.expressions import evaluate
-from neurocore_dagster.runtime.op_report import Report
+from neurocore_dagster.runtime.observer import Observer, OpWarning, StepSkipped
 
 Decision = Literal["run", "skip"]
 
@@ -21,9 +21,13 @@ def step_decision(
     condition: str | None,
     context: FlowContext,
     policy: str,
-    reports: list[Report],
+    observer: Observer,
+    condition_at: str | None = None,
 ) -> Decision:
-    """Whether a step runs; a skip is recorded in ``skipped_components`` as flowengine does."""
+    """Whether a step runs; a skip is recorded in ``skipped_components`` as flowengine does.
+
+    With the ``fail`` policy a condition that cannot be evaluated fails the step, its
+    error naming where the condition is written (``condition_at``)."""
     if not condition:
         return "run"
     try:
@@ -31,11 +35,11 @@ def step_decision(
     except ConditionEvaluationError as exc:
         context.metadata.add_condition_error(component, exc, condition)
         if policy == "fail":
-            raise
-        reports.append(
-            Report(
-                "condition_error",
+            raise located(exc, condition_at) from exc
+        observer.on_warning(
+            OpWarning(
                 unit_key,
+                "condition_error",
                 f"condition of {unit_key!r} failed ({policy}): {exc}",
                 {"condition": condition},
             )
@@ -43,14 +47,7 @@ def step_decision(
         holds = False
     if not holds:
         context.metadata.skipped_components.append(component)
-        reports.append(
-            Report(
-                "skipped",
-                unit_key,
-                f"{unit_key} skipped: condition is false",
-                {"reason": "condition false", "condition": condition},
-            )
-        )
+        observer.on_skipped(StepSkipped(unit_key, "condition false", condition))
         return "skip"
     return "run"
 
@@ -60,7 +57,7 @@ def active_routes(
     port: str | None,
     context: FlowContext,
     policy: str,
-    reports: list[Report],
+    observer: Observer,
 ) -> list[Route]:
     """The routes a node activates after it ran (flowengine's port-then-condition rule)."""
     has_port_edges = any(r.port is not None for r in routes)
@@ -70,30 +67,38 @@ def active_routes(
             port_ok = True
         else:
             port_ok = port is not None and route.port == port
-        if port_ok and _edge_condition_ok(route, context, policy, reports):
+        if port_ok and _edge_condition_ok(route, context, policy, observer):
             active.append(route)
     return active
 
 
-def _edge_condition_ok(
-    route: Route, context: FlowContext, policy: str, reports: list[Report]
-) -> bool:
+def _edge_condition_ok(route: Route, context: FlowContext, policy: str, observer: Observer) -> bool:
     if not route.condition:
         return True
     try:
         return evaluate(route.condition, context)
     except ConditionEvaluationError as exc:
         if policy == "fail":
-            raise
+            raise located(exc, route.condition_at) from exc
         context.metadata.add_condition_error(
             f"{route.source}->{route.target}", exc, route.condition
         )
-        reports.append(
-            Report(
-                "condition_error",
+        observer.on_warning(
+            OpWarning(
                 route.source,
+                "condition_error",
                 f"edge {route.label} condition failed, edge inactive ({policy}): {exc}",
                 {"condition": route.condition, "policy": policy},
             )
         )
         return False
+
+
+def located(exc: ConditionEvaluationError, condition_at: str | None) -> ConditionEvaluationError:
+    """``exc`` (same type, so callers still catch it) naming where its condition is written."""
+    if condition_at is None:
+        return exc
+    first = str(exc).split("\nCondition:", 1)[0]
+    return ConditionEvaluationError(
+        f"condition at {condition_at} failed: {first}", condition=exc.condition
+    )

@@ -30,7 +30,7 @@ from neurocore_dagster.errors import SkillError
 from neurocore_dagster.plan.model import Unit
 from neurocore_dagster.runtime.clock import FlowClock
 from neurocore_dagster.runtime.event_loop import RunLoop
-from neurocore_dagster.runtime.op_report import Report
+from neurocore_dagster.runtime.observer import Observer, OpWarning, StepFinished, StepStarted
 
 log = logging.getLogger("neurocore_dagster")
 
@@ -39,13 +39,22 @@ Mode = Literal["step", "node"]
 
 
 class RetryNeeded(Exception):
-    """The skill failed in a way its retry policy covers; the op is to be retried."""
+    """The skill at ``node`` failed in a way its retry policy covers; the op is to be retried."""
 
-    def __init__(self, error: BaseException, attempt: int, delay_seconds: float) -> None:
+    def __init__(
+        self,
+        error: BaseException,
+        node: str,
+        attempt: int,
+        delay_seconds: float,
+        max_retries: int,
+    ) -> None:
         super().__init__(f"retry {attempt + 1} after {type(error).__name__}: {error}")
         self.error = error
+        self.node = node
         self.attempt = attempt
         self.delay_seconds = delay_seconds
+        self.max_retries = max_retries
 
 
 @dataclass(frozen=True)
@@ -63,13 +72,14 @@ def run_unit(
     context: FlowContext,
     params: RunParams,
     mode: Mode,
-    reports: list[Report],
+    observer: Observer,
 ) -> FlowContext:
     """Run ``unit``'s skill on ``context`` and return the context flowengine would hold."""
     settings = params.settings
     remaining = params.clock.remaining(context.metadata.flow_id, unit.key)
     if mode == "node":
         context.clear_port()
+    observer.on_step_started(StepStarted(unit.key, mode))
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     try:
@@ -82,14 +92,7 @@ def run_unit(
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
         if mode == "step":
             _check_deadline_compliance(unit, context, settings, elapsed, remaining)
-        reports.append(
-            Report(
-                "ran",
-                unit.key,
-                f"{unit.key} ran in {elapsed * 1000:.1f} ms",
-                {"duration_ms": elapsed * 1000},
-            )
-        )
+        observer.on_step_finished(StepFinished(unit.key, elapsed * 1000))
     except (FlowTimeoutError, DeadlineCheckError):
         context.metadata.record_timing(
             unit.component, time.perf_counter() - started, started_at, unit.step_index
@@ -98,7 +101,11 @@ def run_unit(
     except Exception as error:
         if unit.retry is not None and unit.retry.allows(error, params.attempt):
             raise RetryNeeded(
-                error, params.attempt, unit.retry.delay_seconds(params.attempt)
+                error,
+                unit.key,
+                params.attempt,
+                unit.retry.delay_seconds(params.attempt),
+                unit.retry.max_retries,
             ) from error
         elapsed = time.perf_counter() - started
         context.metadata.record_timing(unit.component, elapsed, started_at, unit.step_index)
@@ -107,10 +114,10 @@ def run_unit(
             raise
         if unit.on_error == "skip":
             context.metadata.skipped_components.append(unit.component)
-        reports.append(
-            Report(
-                "error_recorded",
+        observer.on_warning(
+            OpWarning(
                 unit.key,
+                "error_recorded",
                 f"{unit.key} failed and the flow goes on (on_error="
                 f"{unit.on_error}): {type(error).__name__}: {error}",
                 {

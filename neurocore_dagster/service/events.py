@@ -26,6 +26,8 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.jobs.op_observer import report_in_event
+from neurocore_dagster.dagster_layer.storage.run_outcome import run_failure_message
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import (
     BLUEPRINT_TAG,
@@ -41,13 +43,9 @@ from neurocore_dagster.keys import (
     SUSPENDED_OP_TAG,
     SUSPENSION_REASON_TAG,
 )
-from neurocore_dagster.runtime.op_report import parse_visit
-from neurocore_dagster.service.runs import (
-    PreparedRun,
-    prepare_run,
-    resolve_instance,
-    run_failure_message,
-)
+from neurocore_dagster.runtime.observer import LoopVisit
+from neurocore_dagster.service.execute import PreparedRun, prepare_run
+from neurocore_dagster.service.run_request import RunRequest, resolve_instance
 from neurocore_dagster.skills.registry import SkillRegistry
 
 POLL_SECONDS = 0.1
@@ -131,11 +129,10 @@ class _Translator:
         event = entry.dagster_event
         stamp = float(entry.timestamp)
         if event is None:
-            visit = parse_visit(entry.user_message or "")
-            if visit is None:
-                return []
-            return [self._make(FlowEventType.LOOP_VISIT, visit["node"], stamp, data=visit)]
+            return []
         kind = event.event_type
+        if kind == dg.DagsterEventType.ENGINE_EVENT:
+            return self._report(report_in_event(event), stamp)
         step = event.step_key or ""
         if kind == dg.DagsterEventType.RUN_START:
             self.started = stamp
@@ -190,6 +187,19 @@ class _Translator:
                 )
             ]
         return []
+
+    def _report(self, report: Any, stamp: float) -> list[FlowEvent]:
+        """A loop visit the op reported (its fields, not its log text); other reports
+        reach the stream through Dagster's own events, tags and output metadata."""
+        if not isinstance(report, LoopVisit):
+            return []
+        data = {
+            "node": report.node,
+            "visit": report.visit,
+            "iteration": report.iteration,
+            "port": report.port,
+        }
+        return [self._make(FlowEventType.LOOP_VISIT, report.node, stamp, data=data)]
 
     def _step_done(self, step: str, stamp: float, duration_ms: float | None) -> FlowEvent:
         output = self.outputs.get(step, {})
@@ -338,7 +348,9 @@ def launch_run(
     project_root: str | Path | None,
     run_config: Mapping[str, Any] | None,
 ) -> tuple[_Launch, dg.DagsterInstance]:
-    prepared = prepare_run(blueprint, registry, initial_data, instance, project_root, run_config)
+    prepared = prepare_run(
+        RunRequest(blueprint, registry, initial_data, instance, project_root, run_config)
+    )
     dg.validate_run_config(prepared.job, prepared.run_config)
     return _Launch(prepared), prepared.instance
 

@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.approvals.suspensions import ended_at_gate, is_pending
+from neurocore_dagster.dagster_layer.executors.reaping import reap_if_dead
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import (
     BLUEPRINT_TAG,
@@ -21,8 +22,7 @@ from neurocore_dagster.keys import (
     ROUTES_METADATA,
     SKIP_REASON_METADATA,
 )
-from neurocore_dagster.service.dead_runs import reap_if_dead
-from neurocore_dagster.service.runs import blueprint_run
+from neurocore_dagster.service.results import blueprint_run
 
 _STEP_WORDS = {
     "SUCCESS": "succeeded",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from flowengine import BaseComponent, FlowContext
-from flowengine.agent.meta import ComponentMeta, IOFieldSpec
+from flowengine.agent.meta import ComponentMeta, IOFieldSpec, PortSpec
 
 from neurocore_dagster.errors import SkillError
 
@@ -37,6 +37,9 @@ class SkillMeta:
     retry_delay_base: float = 1.0
     retry_delay_max: float = 60.0
     retry_on: tuple[type[BaseException], ...] = field(default_factory=tuple)
+    ports: list[str] = field(default_factory=list)
+    """The output ports the skill may set (``set_output_port``); empty: not declared.
+    When declared, an edge from its node naming another port is refused at load."""
 
 
 class Skill(BaseComponent):
@@ -116,7 +119,18 @@ def skillmeta_to_componentmeta(meta: SkillMeta) -> ComponentMeta:
         tags=list(meta.tags),
         config_schema=dict(meta.config_schema),
         requires_llm=meta.requires_llm,
+        ports=[PortSpec(name=port) for port in meta.ports],
     )
+
+
+def declared_ports(cls: type) -> frozenset[str] | None:
+    """The ports a skill class declares (``SkillMeta.ports``, or flowengine's class
+    attribute ``meta``), or None when it declares none (it may set any port)."""
+    ports = set(skill_meta_of(cls).ports)
+    flowengine_meta = getattr(cls, "meta", None)
+    if isinstance(flowengine_meta, ComponentMeta):
+        ports.update(flowengine_meta.port_names)
+    return frozenset(ports) if ports else None
 
 
 def is_skill_class(obj: Any) -> bool:

@@ -25,6 +25,7 @@ from neurocore_dagster.errors import SkillError
 from neurocore_dagster.project.config import Project, load_project
 from neurocore_dagster.skills import neurocore_compat
 from neurocore_dagster.skills.base import is_skill_class, skill_meta_of
+from neurocore_dagster.skills.broken_files import BrokenSkillFile
 from neurocore_dagster.skills.registry import SkillRegistry
 
 ENTRY_POINT_GROUP = "neurocore.skills"
@@ -38,18 +39,39 @@ def discover_skills(project_root: str | Path | None = None) -> SkillRegistry:
 
 
 def discover_project_skills(project: Project) -> SkillRegistry:
+    """The project's skills; a skill file that fails to import raises its :class:`SkillError`."""
+    registry = discover_usable_skills(project)
+    if registry.broken_files:
+        raise registry.broken_files[0].error
+    return registry
+
+
+def discover_usable_skills(project: Project) -> SkillRegistry:
+    """The project's skills, skipping skill files that fail to import.
+
+    Each such file is recorded in ``registry.broken_files`` (file, line, error), so
+    that a blueprint using one of its skills is refused naming it
+    (:mod:`~neurocore_dagster.skills.broken_files`) while the others build.
+    """
     registry = SkillRegistry()
     folder_registry = SkillRegistry(builtins=False)
+    broken: list[BrokenSkillFile] = []
     for path in sorted(project.skills_dir.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        for cls in skill_classes_in_file(path):
+        try:
+            classes = skill_classes_in_file(path)
+        except SkillError as error:
+            broken.append(BrokenSkillFile.of(path, _line_of(path, error.__cause__), error))
+            continue
+        for cls in classes:
             folder_registry.register(cls, origin=str(path))
     for name in folder_registry:
         registry.register(
             folder_registry.get(name), replace=True, origin=folder_registry.origin(name)
         )
     register_entry_points(registry, entry_points())
+    registry.broken_files = tuple(broken)
     return registry
 
 
@@ -96,8 +118,18 @@ def skill_classes_in_file(path: Path) -> list[type]:
 
 def _where(path: Path, exc: BaseException) -> str:
     """``path:line`` of the skill file's line that raised (through any calls it made)."""
+    line = _line_of(path, exc)
+    return f"{path}:{line}" if line is not None else str(path)
+
+
+def _line_of(path: Path, exc: BaseException | None) -> int | None:
+    """The skill file's line that raised, or that holds its syntax error."""
+    if exc is None:
+        return None
+    if isinstance(exc, SyntaxError) and exc.filename == str(path) and exc.lineno:
+        return exc.lineno
     lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
-    return f"{path}:{lines[-1]}" if lines else str(path)
+    return lines[-1] if lines else None
 
 
 def _load_entry_point(ep: object, group: str) -> type:

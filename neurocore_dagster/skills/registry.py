@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from neurocore_dagster.errors import SkillError
 from neurocore_dagster.skills.base import SkillMeta, skill_meta_of
+from neurocore_dagster.skills.broken_files import BrokenSkillFile
 
 
 class SkillRegistry:
@@ -18,6 +19,8 @@ class SkillRegistry:
     def __init__(self, *, builtins: bool = True) -> None:
         self._classes: dict[str, type] = {}
         self._origins: dict[str, str] = {}
+        self.broken_files: tuple[BrokenSkillFile, ...] = ()
+        """Skill files that failed to import (:func:`discover_usable_skills` keeps going)."""
         if builtins:
             from neurocore_dagster.skills.builtin import BUILTIN_SKILLS
 
@@ -58,6 +61,7 @@ class SkillRegistry:
         twin = SkillRegistry(builtins=False)
         twin._classes = dict(self._classes)
         twin._origins = dict(self._origins)
+        twin.broken_files = self.broken_files
         return twin
 
     def __contains__(self, name: object) -> bool:

@@ -3,7 +3,8 @@
 Every project's definitions hold this one job (its name cannot clash: job names
 starting with ``neurocore__`` are refused for blueprints). Its launchpad config
 names the suspended run (a full id or a unique prefix) and the decision; its one
-op calls ``resume_blueprint`` exactly as ``neurocore-dagster runs approve`` does,
+op re-executes the run with :func:`~.reexecute.reexecute_run`, exactly as
+``resume_blueprint`` (``neurocore-dagster runs approve``) does,
 so the decision is claimed once in run storage (a second one, from here, the CLI
 or a launchpad re-execution, is refused naming who decided) and the child run
 carries the decision tags. The child runs in the approve run's process, on the
@@ -33,7 +34,10 @@ from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 # Dagster+ tags a run with its creator's e-mail under this key (open source sets none).
 from dagster._core.storage.tags import USER_TAG
 
+from neurocore_dagster.dagster_layer.approvals.reexecute import reexecute_run
 from neurocore_dagster.dagster_layer.approvals.suspensions import ended_at_gate
+from neurocore_dagster.dagster_layer.executors.reaping import reap_if_dead
+from neurocore_dagster.dagster_layer.storage.run_outcome import outcome_status, run_failure_message
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import (
     APPROVE_JOB_NAME,
@@ -44,7 +48,6 @@ from neurocore_dagster.keys import (
     STATUS_TAG,
 )
 from neurocore_dagster.project.config import Project
-from neurocore_dagster.service.dead_runs import reap_if_dead
 from neurocore_dagster.skills.registry import SkillRegistry
 
 _RUN_ID_CHARS = re.compile(r"[0-9a-f-]+")
@@ -130,9 +133,6 @@ def served_project(instance: dg.DagsterInstance, run: dg.DagsterRun) -> ServedPr
 
 def decide_run(context: dg.OpExecutionContext, config: Mapping[str, Any]) -> dg.Output[None]:
     """Resume the named run with the decision; the approve run names it and its child."""
-    # The op is a service call made from the UI: it runs what `runs approve` runs.
-    from neurocore_dagster.service.runs import resume_blueprint
-
     instance = context.instance
     target = gated_run(instance, find_run(instance, config["run_id"]))
     project = served_project(instance, target)
@@ -142,28 +142,31 @@ def decide_run(context: dg.OpExecutionContext, config: Mapping[str, Any]) -> dg.
         "by": decider(config, context.run),
     }
     instance.add_run_tags(context.run_id, {DECIDES_TAG: target.run_id})
-    outcome = resume_blueprint(
+    child = reexecute_run(
+        instance,
         target.run_id,
-        instance=instance,
         registry=project.registry,
-        resume_data=decision,
         project_root=project.root,
+        resume_data=decision,
     )
-    instance.add_run_tags(context.run_id, {RESUMED_IN_TAG: outcome.run_id})
+    instance.add_run_tags(context.run_id, {RESUMED_IN_TAG: child.run_id})
     word = "approved" if decision["approved"] else "rejected"
-    if outcome.status == "failed":
+    child_run = instance.get_run_by_id(child.run_id)
+    assert child_run is not None, child.run_id  # execute_job created it
+    status = outcome_status(child_run)
+    if status == "failed":
         raise ExecutionError(
             f"run {target.run_id} was {word} by {decision['by']!r}; its re-execution, run "
-            f"{outcome.run_id}, failed: {outcome.error}"
+            f"{child.run_id}, failed: {run_failure_message(instance, child.run_id)}"
         )
     return dg.Output(
         None,
         metadata={
             "decided_run": target.run_id,
-            "child_run": outcome.run_id,
+            "child_run": child.run_id,
             "decision": word,
             "by": decision["by"],
-            "child_status": outcome.status,
+            "child_status": status,
         },
     )
 

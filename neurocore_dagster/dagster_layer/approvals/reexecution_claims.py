@@ -36,6 +36,11 @@ from neurocore_dagster.dagster_layer.approvals.suspensions import (
     suspension_key,
     taken_message,
 )
+from neurocore_dagster.dagster_layer.executors.reaping import (
+    UNFINISHED,
+    reap_dead_runs,
+    reap_if_dead,
+)
 from neurocore_dagster.errors import ExecutionError
 from neurocore_dagster.keys import (
     CLAIM_TAG,
@@ -45,7 +50,6 @@ from neurocore_dagster.keys import (
     STATUS_TAG,
     SUSPENDED,
 )
-from neurocore_dagster.service.dead_runs import UNFINISHED, reap_dead_runs, reap_if_dead
 
 RESUME = "resume"
 _ATTEMPTS = 20

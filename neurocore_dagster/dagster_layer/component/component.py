@@ -24,10 +24,11 @@ from typing import Annotated, Any, Literal
 import dagster as dg
 from pydantic import Field, field_validator
 
+from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.component.scaffold import BlueprintsScaffolder
 from neurocore_dagster.dagster_layer.definitions import project_definitions
 from neurocore_dagster.dagster_layer.executors.threaded import threads_executor
-from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator
+from neurocore_dagster.dagster_layer.translation.translator import BlueprintTranslator, JobSpec
 from neurocore_dagster.errors import BlueprintError, issue
 from neurocore_dagster.keys import PACKAGE_PREFIX
 from neurocore_dagster.plan.model import ExecutionPlan
@@ -109,16 +110,15 @@ class OverridesTranslator(BlueprintTranslator):
         super().__init__()
         self.overrides = dict(overrides or {})
 
-    def get_job_tags(self, plan: ExecutionPlan) -> dict[str, str]:
+    def get_job_spec(self, blueprint: Blueprint, plan: ExecutionPlan) -> JobSpec:
+        spec = super().get_job_spec(blueprint, plan)
         override = self.overrides.get(plan.blueprint)
-        extra = override.tags if override is not None else {}
-        return {**super().get_job_tags(plan), **extra}
-
-    def get_executor(self, plan: ExecutionPlan) -> dg.ExecutorDefinition | None:
-        override = self.overrides.get(plan.blueprint)
-        if override is None or override.executor is None:
-            return super().get_executor(plan)
-        return named_executor(override.executor)
+        if override is None:
+            return spec
+        spec = spec.merge(tags=override.tags)
+        if override.executor is None:
+            return spec
+        return spec.replace(executor_def=named_executor(override.executor))
 
 
 def _path_resolver(kind: Literal["folder", "file"], description: str) -> dg.Resolver:

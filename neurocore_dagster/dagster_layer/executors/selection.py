@@ -97,7 +97,7 @@ class _RecordingExecutor(dg.Executor):
     """Any executor, with the run's orchestrating process recorded before it starts.
 
     That process writes the run's events; once it is gone the run can never end,
-    so ``neurocore_dagster.service.dead_runs`` checks it (see ``liveness``).
+    so :mod:`reaping` checks it (see ``liveness``).
     """
 
     def __init__(self, inner: dg.Executor) -> None:

@@ -11,6 +11,7 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.blueprint.source import SourceMap
+from neurocore_dagster.dagster_layer.assets.specs import job_assets
 from neurocore_dagster.dagster_layer.executors.selection import blueprint_executor
 from neurocore_dagster.dagster_layer.jobs.job_shape import (
     SameJobAsParent,
@@ -32,7 +33,10 @@ from neurocore_dagster.dagster_layer.storage.io_manager import context_io_manage
 from neurocore_dagster.dagster_layer.translation.names import dagster_name
 from neurocore_dagster.dagster_layer.translation.translator import (
     BlueprintTranslator,
+    JobSpec,
     OpSpec,
+    checked_spec,
+    package_op_tags,
     validate_translator,
 )
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
@@ -56,7 +60,7 @@ from neurocore_dagster.keys import (
 )
 from neurocore_dagster.llm.choice import LLMPlan, plan_llms, skill_values
 from neurocore_dagster.plan.compile import compile_plan
-from neurocore_dagster.plan.model import ExecutionPlan, Route
+from neurocore_dagster.plan.model import ExecutionPlan, PlanOp, Route
 from neurocore_dagster.plan.names import unique_name
 from neurocore_dagster.plan.serial import plan_record
 from neurocore_dagster.project.component_config import (
@@ -66,7 +70,7 @@ from neurocore_dagster.project.component_config import (
     schema_issues,
 )
 from neurocore_dagster.project.config import Project, load_project
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 from neurocore_dagster.skills.registry import SkillRegistry
 
 
@@ -85,7 +89,7 @@ def build_job(
     (component name -> config) wins over both files and loses to run config.
     """
     project = load_project(project_root)
-    registry = registry if registry is not None else discover_project_skills(project)
+    registry = registry if registry is not None else discover_usable_skills(project)
     return job_for_project(blueprint, registry, project, translator, config_overrides)
 
 
@@ -101,24 +105,28 @@ def job_for_project(
     resources, llm_plan = _component_resources(
         blueprint, registry, project, translator, dict(config_overrides or {})
     )
-    job_name = translator.get_job_name(plan)
+    job_spec = checked_spec(translator, "get_job_spec", JobSpec, blueprint, plan)
+    job_name = job_spec.name
     _check_job_name(blueprint, job_name)
-    specs = {op.key: translator.get_op_spec(plan, op) for op in plan.ops}
+    specs = {op.key: op_spec(translator, plan, op) for op in plan.ops}
     _check_unique_names(blueprint, {k: s.name for k, s in specs.items()}, "op")
     rendered = {}
     route_names = _route_output_names(plan, {k: s.name for k, s in specs.items()})
     keys = {name: key for name, (key, _) in resources.items()}
+    assets = job_assets(blueprint, job_name)
     for op in plan.ops:
-        rendered[op.key] = render_op(plan, op, specs[op.key], job_name, route_names[op.key], keys)
+        rendered[op.key] = render_op(
+            plan, op, specs[op.key], job_name, route_names[op.key], keys, assets
+        )
     graph = dg.GraphDefinition(
         name=job_name,
-        description=blueprint.description or f"NeuroCore blueprint {blueprint.name!r}",
+        description=job_spec.description,
         node_defs=[r.definition for r in rendered.values()],
         dependencies=_dependencies(plan, rendered),
     )
     uses_llm = bool(llm_components(blueprint, registry))
-    metadata = _job_metadata(blueprint, plan, rendered, keys)
-    job_tags = {str(k): str(v) for k, v in translator.get_job_tags(plan).items()}
+    metadata = {**job_spec.metadata, **_job_metadata(blueprint, plan, rendered, keys)}
+    job_tags = {str(k): str(v) for k, v in job_spec.tags.items()}
     shape = job_shape(
         translator,
         config_overrides or {},
@@ -136,7 +144,7 @@ def job_for_project(
     resource_defs[IO_MANAGER_KEY] = context_io_manager
     return graph.to_job(
         resource_defs=resource_defs,
-        executor_def=translator.get_executor(plan) or blueprint_executor(blueprint.source.path),
+        executor_def=job_spec.executor_def or blueprint_executor(blueprint.source.path),
         tags={
             **job_tags,
             BLUEPRINT_TAG: blueprint.name,
@@ -146,6 +154,13 @@ def job_for_project(
         },
         metadata=metadata,
     )
+
+
+def op_spec(translator: BlueprintTranslator, plan: ExecutionPlan, op: PlanOp) -> OpSpec:
+    """The translator's spec of ``op``, with the op tags the package owns added over its own."""
+    spec = checked_spec(translator, "get_op_spec", OpSpec, plan, op)
+    tags = {str(k): str(v) for k, v in spec.tags.items()}
+    return spec.replace(tags={**tags, **package_op_tags(plan, op)})
 
 
 def _check_job_name(blueprint: Blueprint, job_name: str) -> None:

@@ -7,73 +7,34 @@ file becomes the field's default (so the launchpad shows it and run config can
 override it key by key); a key the schema requires and no file sets is required
 run config. A schema with ``properties`` refuses other keys unless it says
 ``additionalProperties``; a schema without properties is free-form. A value
-written as ``{env: NAME}`` becomes a default Dagster reads from the environment
-when a run starts (``StringSource``/``IntSource``/:class:`EnvBool`), so the secret
-itself is never part of the job, its run config or its events. Inside objects
-whose keys the schema does not list (free-form), such a value is read as a string.
+written as ``{env: NAME}`` becomes a default read from the environment when a
+run starts (:mod:`env_values`: a missing variable is refused naming the component
+and key), so the secret itself is never part of the job, its run config or its
+events. Inside objects whose keys the schema does not list (free-form), such a
+value is read as a string.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 
-# The error a config type raises to refuse a value; Dagster exports it only here.
-from dagster._config.errors import PostProcessingError
-
+from neurocore_dagster.dagster_layer.jobs.env_values import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    EnvBool,
+    EnvInt,
+    EnvString,
+)
 from neurocore_dagster.project.component_config import (
     contains_env_ref,
     effective_schema,
     is_env_ref,
 )
 
-TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
-FALSE_WORDS = frozenset({"false", "0", "no", "off"})
-"""What an environment variable read into a boolean field may hold (any case)."""
-
-
-class EnvBool(dg.ScalarUnion):
-    """A boolean, or ``{env: NAME}`` read as one of the documented words.
-
-    Dagster's ``BoolSource`` reads anything but false/none/0/empty as true, so
-    ``no`` and ``off`` would switch a flag on; here anything outside the two
-    word sets stops the launch with an error naming the variable and the field.
-    """
-
-    def __init__(self, field_name: str) -> None:
-        super().__init__(
-            scalar_type=bool,
-            non_scalar_schema=dg.Selector({"env": str}),
-            _key=f"NeurocoreEnvBool.{field_name}",
-        )
-        self._field = field_name
-
-    def post_process(self, value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        name = value["env"]
-        text = os.environ.get(name)
-        component, _, key = self._field.partition("__")
-        where = f"config key {key.replace('__', '.')!r} of component {component!r}"
-        if text is None:
-            raise PostProcessingError(f'environment variable "{name}" ({where}) is not set')
-        word = text.strip().lower()
-        if word in TRUE_WORDS or word in FALSE_WORDS:
-            return word in TRUE_WORDS
-        raise PostProcessingError(  # the value itself is not shown: it may be a secret
-            f'environment variable "{name}" ({where}) does not hold a boolean; accepted, in '
-            "any case: true/false, 1/0, yes/no, on/off"
-        )
-
-
-_SOURCES: dict[str, Any] = {
-    "string": lambda name: dg.StringSource,
-    "integer": lambda name: dg.IntSource,
-    "boolean": EnvBool,
-}
+_SOURCES: dict[str, Any] = {"string": EnvString, "integer": EnvInt, "boolean": EnvBool}
 CONFIG_SCALARS: dict[str, Any] = {
     "string": dg.String,
     "integer": dg.Int,
@@ -117,7 +78,7 @@ def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], name: str
 def _free_field(value: Any, name: str) -> dg.Field:
     """A key no schema types: ``{env: NAME}`` is read as a string, also in nested objects."""
     if is_env_ref(value):
-        return dg.Field(dg.StringSource, is_required=False, default_value=value)
+        return dg.Field(EnvString(name), is_required=False, default_value=value)
     if isinstance(value, dict) and contains_env_ref(value):
         inner = {k: _free_field(v, f"{name}__{k}") for k, v in value.items()}
         return dg.Field(dg.Permissive(inner), is_required=False, default_value=value)
@@ -168,3 +129,6 @@ def _type_of(prop: Mapping[str, Any], nested: Mapping[str, Any], name: str) -> A
     if kind == "object" and prop.get("properties"):
         return _object_type(prop, nested, name)
     return dg.Any
+
+
+__all__ = ["FALSE_WORDS", "TRUE_WORDS", "EnvBool", "config_field"]

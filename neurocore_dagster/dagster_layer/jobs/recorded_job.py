@@ -56,7 +56,7 @@ from neurocore_dagster.keys import (
     SOURCE_METADATA,
 )
 from neurocore_dagster.project.config import LLMSettings, Project, load_project
-from neurocore_dagster.skills.discovery import discover_project_skills
+from neurocore_dagster.skills.discovery import discover_usable_skills
 from neurocore_dagster.skills.registry import SkillRegistry
 
 log = logging.getLogger("neurocore_dagster")
@@ -157,7 +157,7 @@ def _rebuild(
     replayed = _replayed_project(project, recorded["neurocore_yaml"], run.run_id, problems)
     if problems:
         raise _mismatch(run, problems)
-    registry = registry if registry is not None else discover_project_skills(project)
+    registry = registry if registry is not None else discover_usable_skills(project)
     job = job_for_project(blueprint, registry, replayed, chosen, recorded["config_overrides"])
     problems = differences(recorded, job.metadata[SHAPE_METADATA].value)  # type: ignore[union-attr]
     if problems:

@@ -8,8 +8,6 @@ the launchpad) and, for approvals, the decision to resume with.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,42 +16,20 @@ import dagster as dg
 from flowengine import BaseComponent
 
 from neurocore_dagster.blueprint.model import Blueprint
-from neurocore_dagster.dagster_layer.jobs.config_types import CONFIG_SCALARS, config_field
+from neurocore_dagster.dagster_layer.jobs.config_types import config_field
+from neurocore_dagster.dagster_layer.resources.flow_clock import FirstStepStart
+from neurocore_dagster.dagster_layer.resources.initial_data import (
+    FREE_FORM_DATA,
+    INITIAL_DATA,
+    UNDECLARED_DATA,
+    UNDECLARED_DATA_FIELD,
+    initial_data_field,
+    run_initial_data,
+)
 from neurocore_dagster.errors import SkillError
 from neurocore_dagster.keys import LLM_RESOURCE_KEY
 from neurocore_dagster.runtime.event_loop import RunLoop
 from neurocore_dagster.skills.registry import SkillRegistry
-
-_INPUT_TYPES: dict[str, Any] = {**CONFIG_SCALARS, "array": [dg.Any], "object": dg.Permissive()}
-"""The run-config type of each declared input type (a free list, a free dict)."""
-
-
-class FirstStepStart:
-    """When this run's first step started (epoch seconds), read once per resource.
-
-    The flow's ``timeout_seconds`` counts from there, as flowengine's counts from
-    ``execute``: Dagster's own start-up (run worker, resources) is not the flow's.
-    The time is the run's earliest ``STEP_START`` event, so step processes agree.
-    It lives as long as the run's ``neurocore`` resource: nothing outlives the run.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._started: float | None = None
-
-    def get(self, instance: dg.DagsterInstance, run_id: str) -> float:
-        with self._lock:
-            if self._started is None:
-                self._started = first_step_start(instance, run_id)
-            return self._started
-
-
-def first_step_start(instance: dg.DagsterInstance, run_id: str) -> float:
-    """The timestamp of the run's first ``STEP_START`` event (now, if there is none yet)."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.STEP_START, limit=1, ascending=True
-    ).records
-    return records[0].event_log_entry.timestamp if records else time.time()
 
 
 @dataclass(frozen=True)
@@ -63,6 +39,7 @@ class RunInputs:
     initial_data: dict[str, Any] = field(default_factory=dict)
     resume_data: dict[str, Any] | None = None
     first_step: FirstStepStart = field(default_factory=FirstStepStart, compare=False)
+    """When the run's first step started: the zero of the flow's clock (:mod:`.flow_clock`)."""
     loop: RunLoop = field(default_factory=RunLoop, compare=False)
     """The run's event loop for async skills (closed when the resource is torn down)."""
 
@@ -82,15 +59,7 @@ _RESUME_DATA = dg.Field(
     description="Decision for a suspended approval gate: {approved: bool, note: str, by: str}. "
     "A non-boolean 'approved' is refused before the run starts.",
 )
-_FREE_FORM_DATA = dg.Field(
-    dg.Permissive(),
-    is_required=False,
-    default_value={},
-    description="Initial context data (free-form).",
-)
-_FREE_FORM_CONFIG = dg.Field(
-    dg.Shape({"initial_data": _FREE_FORM_DATA, "resume_data": _RESUME_DATA})
-)
+_FREE_FORM_CONFIG = dg.Field(dg.Shape({INITIAL_DATA: FREE_FORM_DATA, "resume_data": _RESUME_DATA}))
 """The run config of every blueprint without ``inputs``: built once, as Dagster config is
 immutable and costly to build (a project of 1,000 blueprints would build it 1,000 times)."""
 
@@ -104,7 +73,7 @@ def run_inputs_resource(
         if on_start is not None:
             on_start(init_context)
         config = init_context.resource_config or {}
-        data = {k: v for k, v in (config.get("initial_data") or {}).items()}
+        data = run_initial_data(config)
         inputs = RunInputs(initial_data=data, resume_data=config.get("resume_data"))
         try:
             yield inputs
@@ -113,35 +82,16 @@ def run_inputs_resource(
 
     config_schema: Any = _FREE_FORM_CONFIG
     if blueprint.inputs:
-        config_schema = {"initial_data": initial_data_field(blueprint), "resume_data": _RESUME_DATA}
+        config_schema = {
+            INITIAL_DATA: initial_data_field(blueprint),
+            UNDECLARED_DATA: UNDECLARED_DATA_FIELD,
+            "resume_data": _RESUME_DATA,
+        }
     return dg.ResourceDefinition(
         resource_fn=build,
         config_schema=config_schema,
         description=f"Initial data of a run of blueprint {blueprint.name!r}.",
     )
-
-
-def initial_data_field(blueprint: Blueprint) -> dg.Field:
-    """Typed fields from the blueprint's ``inputs``; free-form data without them."""
-    if not blueprint.inputs:
-        return _FREE_FORM_DATA
-    fields = {}
-    for name, spec in blueprint.inputs.items():
-        kind = _INPUT_TYPES.get(spec.type, dg.Any)
-        if spec.default is not None:
-            fields[name] = dg.Field(
-                kind, is_required=False, default_value=spec.default, description=spec.description
-            )
-        else:
-            fields[name] = dg.Field(
-                kind if spec.required else dg.Noneable(kind),
-                is_required=spec.required,
-                description=spec.description,
-            )
-    description = "Initial context data (the blueprint's declared inputs)."
-    if any(f.is_required for f in fields.values()):
-        return dg.Field(dg.Permissive(fields), is_required=True, description=description)
-    return dg.Field(dg.Permissive(fields), description=description)
 
 
 def component_resource(

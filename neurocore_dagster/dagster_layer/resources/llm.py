@@ -19,6 +19,8 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
+from neurocore_dagster.dagster_layer.jobs.env_values import EnvString
+from neurocore_dagster.keys import LLM_RESOURCE_KEY
 from neurocore_dagster.llm.catalog import PROVIDERS
 from neurocore_dagster.llm.choice import LLMChoice, LLMPlan
 from neurocore_dagster.llm.factory import ProviderConfig, ProviderPool
@@ -52,12 +54,21 @@ def llm_resource(
         "max_retries": dg.Field(int, default_value=settings.max_retries),
     }
     if plan.default is not None:
-        fields.update(_choice_fields(plan.default))
+        users = _users(list(plan.default_users))
+        fields.update(_choice_fields(plan.default, LLM_RESOURCE_KEY, users))
     if plan.components:
         fields[COMPONENTS_FIELD] = dg.Field(
             dg.Shape(
                 {
-                    keys[name]: dg.Field(dg.Shape(_choice_fields(choice)))
+                    keys[name]: dg.Field(
+                        dg.Shape(
+                            _choice_fields(
+                                choice,
+                                f"{LLM_RESOURCE_KEY}__{COMPONENTS_FIELD}__{keys[name]}",
+                                _users([name]),
+                            )
+                        )
+                    )
                     for name, choice in plan.components.items()
                 }
             ),
@@ -70,12 +81,18 @@ def llm_resource(
     )
 
 
-def _choice_fields(choice: LLMChoice) -> dict[str, dg.Field]:
+def _users(components: list[str]) -> str:
+    """Who needs an LLM's API key, as a missing variable's error names it."""
+    names = ", ".join(repr(name) for name in components)
+    return f"the LLM api_key of component{'s' if len(components) > 1 else ''} {names}"
+
+
+def _choice_fields(choice: LLMChoice, field_name: str, users: str) -> dict[str, dg.Field]:
     key_env = choice.api_key_env
     if choice.api_key:
-        key = _key_field(choice.api_key)
+        key = _key_field(choice.api_key, field_name, users)
     elif key_env and choice.key_required:
-        key, key_env = _key_field({"env": key_env}), ""
+        key, key_env = _key_field({"env": key_env}, field_name, users), ""
     else:
         key = dg.Field(dg.Noneable(dg.StringSource), default_value=None, is_required=False)
     return {
@@ -91,9 +108,9 @@ def _choice_fields(choice: LLMChoice) -> dict[str, dg.Field]:
     }
 
 
-def _key_field(value: str | dict[str, str]) -> dg.Field:
+def _key_field(value: str | dict[str, str], field_name: str, users: str) -> dg.Field:
     return dg.Field(
-        dg.StringSource,
+        EnvString(f"{field_name}__api_key", users),
         default_value=value,
         is_required=False,
         description="API key; write {env: NAME} to read it from the environment when the "
