@@ -181,3 +181,33 @@ NO_CODE_LOCATION_TAG = "neurocore/no_code_location"
 """On a run started by the CLI or Python that no code location serves (a blueprint
 built in memory): why, so the UI cannot re-execute it (``runs resume`` can). Runs a
 location serves carry Dagster's own ``dagster/code_location`` tag instead."""
+
+# --- Assets (dagster_layer.assets) -----------------------------------------------------------
+
+ASSET_BLUEPRINT_KEY = "neurocore/blueprint"
+"""Asset and materialization metadata: the blueprint's name (same string as BLUEPRINT_TAG).
+Written: assets.specs, assets.events."""
+ASSET_VERSION_KEY = "neurocore/blueprint_version"
+"""Asset and materialization metadata: the blueprint's version. Written: assets.specs, events."""
+ASSET_JOB_KEY = "neurocore/job"
+"""Asset and asset-check metadata: the job that writes the asset. Written: assets.specs.
+Read: assets.report."""
+ASSET_OUTPUT_KEY = "neurocore/output"
+"""Asset metadata: the context key (declared output) the asset is. Written: assets.specs."""
+ASSET_WRITERS_KEY = "neurocore/written_by"
+"""Asset metadata: the nodes whose skills declare they provide the key, or why unknown.
+Written: assets.specs."""
+CHECK_KIND_KEY = "neurocore/check_kind"
+"""Asset-check metadata: the check's kind (present, not_empty, ...). Written: assets.specs."""
+ASSET_NODE_KEY = "neurocore/node"
+"""Materialization metadata: the op (step, node or loop) that wrote the value.
+Written: assets.events."""
+MATERIALIZED_FROM_RUN_TAG = "neurocore/materialized_from_run"
+"""On a blueprint's run that an asset run started: that asset run's id.
+Written: assets.materialize."""
+MATERIALIZE_OP_PREFIX = PACKAGE_JOB_PREFIX + "materialize__"
+"""``neurocore__materialize__<job>``: the computation behind a blueprint's assets (no
+blueprint op can take the name: those are ``<job>__<op>`` and no job starts so)."""
+ASSET_CHECKS_OP_PREFIX = PACKAGE_JOB_PREFIX + "asset_checks__"
+"""The checks op of a blueprint's assets is ``neurocore__asset_checks__<job name>`` (no
+blueprint op can take it: those are ``<job name>__<op>``, and no job starts so)."""

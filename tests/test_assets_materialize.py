@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from neurocore_dagster import build_definitions, final_context
-from neurocore_dagster.dagster_layer.assets.materialize import LAUNCHED_BY_TAG
+from neurocore_dagster.keys import MATERIALIZED_FROM_RUN_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def test_materializing_the_assets_runs_the_blueprint_job(project: Path) -> None:
         assert result.success
         runs = instance.get_runs(filters=dg.RunsFilter(job_name=job.name))
         [child] = runs  # exactly one run of the blueprint's own job
-        assert child.tags[LAUNCHED_BY_TAG] == result.run_id
+        assert child.tags[MATERIALIZED_FROM_RUN_TAG] == result.run_id
         assert child.status == dg.DagsterRunStatus.SUCCESS
         assert final_context(child, instance=instance).get("category") == "bug"
         record = instance.fetch_materializations(reply, limit=5).records

@@ -16,19 +16,13 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.dagster_layer.assets.specs import (
-    BLUEPRINT_KEY,
-    VERSION_KEY,
-    BlueprintAsset,
-    JobAssets,
-)
+from neurocore_dagster.dagster_layer.assets.specs import BlueprintAsset, JobAssets
+from neurocore_dagster.keys import ASSET_BLUEPRINT_KEY, ASSET_NODE_KEY, ASSET_VERSION_KEY
 from neurocore_dagster.runtime.asset_checks import evaluate_asset_check, output_value
 from neurocore_dagster.runtime.op_execution import OpOutcome
 
 PREVIEW_CHARS = 200
 """Longest preview of a value in a materialization's metadata."""
-NODE_KEY = "neurocore/node"
-"""Materialization metadata: the op (step, node or loop) that wrote the value."""
 
 AssetEvent = dg.AssetMaterialization | dg.AssetCheckEvaluation
 
@@ -74,9 +68,9 @@ def _metadata(assets: JobAssets, op_key: str, value: Any, run_id: str) -> dict[s
         "type": _json_type(value),
         "size_bytes": len(json.dumps(value, default=repr).encode()),
         "run_id": run_id,
-        BLUEPRINT_KEY: assets.blueprint,
-        VERSION_KEY: assets.version,
-        NODE_KEY: op_key,
+        ASSET_BLUEPRINT_KEY: assets.blueprint,
+        ASSET_VERSION_KEY: assets.version,
+        ASSET_NODE_KEY: op_key,
     }
 
 

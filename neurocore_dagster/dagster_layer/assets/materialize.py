@@ -25,13 +25,12 @@ from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.executors.selection import THREADS_EXECUTION
 from neurocore_dagster.dagster_layer.jobs.reconstruct import reconstructable_job
 from neurocore_dagster.dagster_layer.jobs.run_config import run_config
-from neurocore_dagster.keys import STATUS_TAG, SUSPENDED
-
-MATERIALIZE_OP_PREFIX = "neurocore__materialize__"
-"""``neurocore__materialize__<job>``: the computation behind a blueprint's assets (no
-blueprint op can take the name: those are ``<job>__<op>`` and no job starts so)."""
-LAUNCHED_BY_TAG = "neurocore/materialized_from_run"
-"""On the blueprint's run: the asset run that started it."""
+from neurocore_dagster.keys import (
+    MATERIALIZE_OP_PREFIX,
+    MATERIALIZED_FROM_RUN_TAG,
+    STATUS_TAG,
+    SUSPENDED,
+)
 
 
 def materialize_definition(
@@ -79,7 +78,7 @@ def _run_job(
             recon,
             context.instance,
             run_config=config,
-            tags={LAUNCHED_BY_TAG: context.run_id},
+            tags={MATERIALIZED_FROM_RUN_TAG: context.run_id},
             raise_on_error=False,
         )
     instance: dg.DagsterInstance = context.instance

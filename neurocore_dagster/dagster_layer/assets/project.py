@@ -25,12 +25,9 @@ from neurocore_dagster.dagster_layer.assets.specs import (
 )
 from neurocore_dagster.dagster_layer.storage.results import final_context
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, issue
+from neurocore_dagster.keys import ASSET_CHECKS_OP_PREFIX
 from neurocore_dagster.runtime.asset_checks import evaluate_asset_check
 from neurocore_dagster.skills.registry import SkillRegistry
-
-CHECKS_OP_PREFIX = "neurocore__asset_checks__"
-"""The checks op of a blueprint's assets is ``neurocore__asset_checks__<job name>`` (no
-blueprint op can take it: those are ``<job name>__<op>``, and no job starts so)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +159,7 @@ def asset_checks_definition(assets: JobAssets) -> dg.AssetChecksDefinition | Non
     }
 
     @dg.multi_asset_check(
-        name=CHECKS_OP_PREFIX + assets.job_name,
+        name=ASSET_CHECKS_OP_PREFIX + assets.job_name,
         specs=specs,
         can_subset=True,
         description=f"Checks of the assets job {assets.job_name} writes",

@@ -7,7 +7,8 @@ import dagster as dg
 
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.assets.project import writers
-from neurocore_dagster.dagster_layer.assets.specs import JOB_KEY, job_assets
+from neurocore_dagster.dagster_layer.assets.specs import job_assets
+from neurocore_dagster.keys import ASSET_JOB_KEY
 from neurocore_dagster.skills.registry import SkillRegistry
 
 
@@ -18,7 +19,7 @@ def list_assets(defs: dg.Definitions) -> list[str]:
     lines = []
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         node = graph.get(key)
-        job = node.metadata.get(JOB_KEY)
+        job = node.metadata.get(ASSET_JOB_KEY)
         if job is None:
             continue  # not a blueprint's (a plain Dagster asset of the project)
         deps = ", ".join(sorted(p.to_user_string() for p in node.parent_keys)) or "-"

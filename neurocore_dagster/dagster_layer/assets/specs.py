@@ -16,16 +16,14 @@ import dagster as dg
 from neurocore_dagster.blueprint.asset_checks import AssetCheck
 from neurocore_dagster.blueprint.assets import AssetDecl, key_parts
 from neurocore_dagster.blueprint.model import Blueprint
-
-BLUEPRINT_KEY = "neurocore/blueprint"
-"""Asset and materialization metadata: the blueprint's name."""
-VERSION_KEY = "neurocore/blueprint_version"
-JOB_KEY = "neurocore/job"
-"""Asset metadata: the job that writes the asset."""
-OUTPUT_KEY = "neurocore/output"
-"""Asset metadata: the context key (declared output) the asset is."""
-WRITERS_KEY = "neurocore/written_by"
-"""Asset metadata: the nodes whose skills declare they provide the key, or why unknown."""
+from neurocore_dagster.keys import (
+    ASSET_BLUEPRINT_KEY,
+    ASSET_JOB_KEY,
+    ASSET_OUTPUT_KEY,
+    ASSET_VERSION_KEY,
+    ASSET_WRITERS_KEY,
+    CHECK_KIND_KEY,
+)
 
 
 @dataclass(frozen=True)
@@ -88,11 +86,11 @@ def asset_specs(assets: JobAssets, writers: dict[str, str]) -> list[dg.AssetSpec
             kinds=set(asset.decl.kinds),
             deps=[dg.AssetKey(list(key_parts(d))) for d in asset.decl.deps],
             metadata={
-                BLUEPRINT_KEY: assets.blueprint,
-                VERSION_KEY: assets.version,
-                JOB_KEY: assets.job_name,
-                OUTPUT_KEY: asset.output,
-                WRITERS_KEY: writers.get(asset.output, "not known statically"),
+                ASSET_BLUEPRINT_KEY: assets.blueprint,
+                ASSET_VERSION_KEY: assets.version,
+                ASSET_JOB_KEY: assets.job_name,
+                ASSET_OUTPUT_KEY: asset.output,
+                ASSET_WRITERS_KEY: writers.get(asset.output, "not known statically"),
             },
         )
         for asset in assets.assets
@@ -107,7 +105,7 @@ def check_specs(assets: JobAssets) -> Iterator[dg.AssetCheckSpec]:
                 asset=asset.key,
                 description=check.option("description") or _describe(check),
                 blocking=check.is_blocking,
-                metadata={JOB_KEY: assets.job_name, "neurocore/check_kind": check.kind},
+                metadata={ASSET_JOB_KEY: assets.job_name, CHECK_KIND_KEY: check.kind},
             )
 
 
