@@ -11,6 +11,7 @@ import yaml
 from skills_lib import registry
 
 from neurocore_dagster import BlueprintError, build_definitions
+from neurocore_dagster.keys import ASSET_JOB_KEY, ASSET_WRITERS_KEY
 
 
 def _blueprint(name: str, outputs: dict[str, Any]) -> dict[str, Any]:
@@ -51,8 +52,8 @@ def test_specs_carry_the_declaration_and_lineage(tmp_path: Path) -> None:
     assert node.group_name == "support"
     assert node.owners == ["team:support"]
     assert node.tags["tier"] == "gold" and "dagster/kind/llm" in node.tags
-    assert node.metadata["neurocore/job"] == "ticket_flow"
-    assert node.metadata["neurocore/written_by"] == "t (trace)"  # trace provides `last`
+    assert node.metadata[ASSET_JOB_KEY] == "ticket_flow"
+    assert node.metadata[ASSET_WRITERS_KEY] == "t (trace)"  # trace provides `last`
     check_key = dg.AssetCheckKey(key, "not_empty")
     assert graph.asset_check_keys == {check_key}
     assert graph.get_check_spec(check_key).blocking

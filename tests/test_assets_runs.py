@@ -12,6 +12,7 @@ import pytest
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, ExecutionError, execute_blueprint, resume_blueprint
+from neurocore_dagster.keys import ASSET_BLUEPRINT_KEY, ASSET_NODE_KEY, ASSET_VERSION_KEY
 
 
 def _events(instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType) -> list[Any]:
@@ -75,9 +76,9 @@ def test_only_the_active_branch_materializes(instance: dg.DagsterInstance) -> No
     assert meta["preview"] == "went left" and meta["type"] == "string"
     assert meta["size_bytes"] == len('"went left"')
     assert meta["run_id"] == run.run_id
-    assert meta["neurocore/blueprint"] == "branches"
-    assert meta["neurocore/blueprint_version"] == "2.1"
-    assert meta["neurocore/node"] == "l"
+    assert meta[ASSET_BLUEPRINT_KEY] == "branches"
+    assert meta[ASSET_VERSION_KEY] == "2.1"
+    assert meta[ASSET_NODE_KEY] == "l"
 
 
 def _gated(ns: str) -> Blueprint:

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from webserver_process import INSTANCE_YAML, REPOSITORY, Webserver
 
+from neurocore_dagster.keys import MATERIALIZED_FROM_RUN_TAG
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCATION = "definitions.py"
 
@@ -205,7 +207,7 @@ def test_materializing_from_the_asset_graph_runs_the_blueprint(webserver: Webser
     assert webserver.wait_for_run(asset_run) == "SUCCESS"
     with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
         [child] = instance.get_runs(filters=dg.RunsFilter(job_name="ticket_assets"))
-        assert child.tags["neurocore/materialized_from_run"] == asset_run
+        assert child.tags[MATERIALIZED_FROM_RUN_TAG] == asset_run
         assert child.status == dg.DagsterRunStatus.SUCCESS
     assert _materialized_in(webserver, child.run_id, keys) == set(keys)
     assert _materialized_in(webserver, asset_run, keys) == set()
