@@ -180,4 +180,8 @@ def _unwrap(annotation: Any) -> Any:
 def _kind(value: Any) -> str:
     if value is None:
         return "an empty document"
-    return {list: "a list", str: "a string"}.get(type(value), f"a {type(value).__name__}")
+    if type(value) is list:
+        return "a list"
+    if type(value) is str:
+        return "a string"
+    return f"a {type(value).__name__}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,13 +171,11 @@ def _replay(args: argparse.Namespace) -> int:
     instance = _instance(args)
     run = get_run(instance, _run_id(args))
     blueprint, _ = recorded_blueprint(instance, run)
-    resources = dict(run.run_config.get("resources", {}))
+    recorded: Mapping[str, Any] = run.run_config
+    resources = dict(recorded.get("resources", {}))
     resources.pop("neurocore", None)
     initial = (
-        run.run_config.get("resources", {})
-        .get("neurocore", {})
-        .get("config", {})
-        .get("initial_data")
+        recorded.get("resources", {}).get("neurocore", {}).get("config", {}).get("initial_data")
     )
     return print_outcome(
         execute_blueprint(

@@ -60,7 +60,7 @@ def final_context(result_or_run: Any, *, instance: dg.DagsterInstance | None = N
 
 def _in_process_context(result: dg.ExecuteInProcessResult) -> FlowContext:
     """The final context from the lineages Dagster captured in memory during the call."""
-    ops_meta = result.job_def.metadata[PLAN_METADATA].value["ops"]  # type: ignore[union-attr]
+    ops_meta = _ops_of(result.job_def.metadata[PLAN_METADATA])
     outputs, skipped, suspended = scan_events(result.run_id, result.all_events, None)
     lineages = [result.output_for_node(step, out.output_name) for step, out in outputs.items()]
     return _assemble(ops_meta, lineages, skipped, suspended)
@@ -89,4 +89,10 @@ def plan_ops(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, dict
     value = snapshot.metadata.get(PLAN_METADATA) if snapshot is not None else None
     if value is None:
         raise ExecutionError(f"run {run.run_id} is not a run of a neurocore-dagster job")
-    return value.value["ops"]
+    return _ops_of(value)
+
+
+def _ops_of(plan_metadata: Any) -> dict[str, dict[str, Any]]:
+    """The ``ops`` table of the plan a job's metadata holds (a JSON metadata value)."""
+    ops: dict[str, dict[str, Any]] = plan_metadata.value["ops"]
+    return ops
