@@ -49,6 +49,7 @@ from typing import Any
 import yaml
 
 from neurocore_dagster.blueprint import source as source_module
+from neurocore_dagster.blueprint import yaml_nodes
 from neurocore_dagster.blueprint.source import (
     SourceMap,
     YamlDocument,
@@ -292,7 +293,7 @@ def _fingerprint() -> bytes:
         version = metadata.version("neurocore-dagster")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    parser = Path(source_module.__file__).read_bytes()
+    parser = b"".join(Path(str(m.__file__)).read_bytes() for m in (source_module, yaml_nodes))
     parts = [
         f"format {CACHE_FORMAT}",
         f"package {version}",
