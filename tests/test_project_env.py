@@ -122,7 +122,7 @@ def test_overrides_nest_and_coerce_like_neurocore(
         "NEUROCORE_LLM__MAX_TOKENS": "512",
         "NEUROCORE_LLM__TEMPERATURE": "0.25",
         "NEUROCORE_LLM__PROVIDER": "ollama",
-        "NEUROCORE_DAGSTER_CACHE": "1",  # not a neurocore.yaml section: not an override
+        "NEUROCORE_DAGSTER_X": "1",  # not a neurocore.yaml section: not an override
     }.items():
         monkeypatch.setenv(name, value)
     config = load_project(tmp_path).config
