@@ -22,6 +22,7 @@ import dagster as dg
 import pytest
 import yaml
 from dagster.components.testing import DefsFolderSandbox, create_defs_folder_sandbox
+from helpers import EXAMPLE_PARTS, ROOT, copy_example_project
 
 from neurocore_dagster import (
     BlueprintsComponent,
@@ -33,7 +34,6 @@ from neurocore_dagster.dagster_layer.component.component import VALIDATION_ENV_V
 from neurocore_dagster.dagster_layer.jobs.job_shape import SHAPE_TAG
 from neurocore_dagster.dagster_layer.translation.names import APPROVE_JOB_NAME
 
-ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = "neurocore_dagster.BlueprintsComponent"
 BROKEN_BLUEPRINT = """\
 name: broken
@@ -52,9 +52,7 @@ def _write_defs(folder: Path, attributes: dict[str, Any]) -> None:
 
 
 def _copy_example_project(folder: Path) -> None:
-    for name in ("blueprints", "skills", "inbox"):
-        shutil.copytree(ROOT / name, folder / name)
-    shutil.copy(ROOT / "neurocore.yaml", folder / "neurocore.yaml")
+    copy_example_project(folder, (*EXAMPLE_PARTS, "inbox"))
 
 
 def _build(sandbox: DefsFolderSandbox, folder: Path) -> dg.Definitions:
