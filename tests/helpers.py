@@ -1,5 +1,5 @@
 """Helpers several test modules share: copies of the example project, a Dagster home
-of a test's own, and the CLI called in-process.
+of a test's own, the CLI called in-process, and small inline blueprints.
 
 (Fixtures live in conftest.py; these are plain functions, as each test module shapes
 its project a little differently.)
@@ -10,8 +10,11 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from neurocore_dagster.blueprint import Blueprint
 
 ROOT = Path(__file__).resolve().parent.parent
 """The checkout: the example project (skills/, blueprints/, neurocore.yaml, ...)."""
@@ -47,3 +50,35 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def one_step_blueprint(name: str, skill: str = "trace", **config: Any) -> Blueprint:
+    """A sequential blueprint of one step: component ``a`` of ``skill`` with ``config``."""
+    component: dict[str, Any] = {"name": "a", "type": skill}
+    if config:
+        component["config"] = config
+    return Blueprint.model_validate(
+        {"name": name, "components": [component], "flow": {"steps": [{"component": "a"}]}}
+    )
+
+
+def self_loop_blueprint(name: str, until: int) -> Blueprint:
+    """Graph ``s -> l``, ``l -> l`` on port ``again``: the loop skill ``l`` (skills_lib)
+    visits itself until its counter reaches ``until``."""
+    return Blueprint.model_validate(
+        {
+            "name": name,
+            "components": [
+                {"name": "s", "type": "trace"},
+                {"name": "l", "type": "loop", "config": {"until": until}},
+            ],
+            "flow": {
+                "type": "graph",
+                "nodes": [{"id": "s", "component": "s"}, {"id": "l", "component": "l"}],
+                "edges": [
+                    {"source": "s", "target": "l"},
+                    {"source": "l", "target": "l", "port": "again"},
+                ],
+            },
+        }
+    )
