@@ -12,19 +12,14 @@ component's values; a ``GraphDefinition`` per blueprint turned into a job with a
 filesystem IO manager; ``Definitions`` of all jobs, resolved the same way.
 
 Both run in this process, interleaved, after one warm-up each (skill import,
-Python's caches). The ``build`` line is a cold build: the package's parse cache
-is off (``NEUROCORE_DAGSTER_CACHE=0``), so every file is read and parsed each
-time, as on a first load. The ``build_warm`` line repeats the comparison with the
-cache on and filled, as a reload with no file changed. Target: subject <= 1.3x
-baseline.
+Python's caches). Every build reads and parses every file, as every load of a
+code location does. Target: subject <= 1.3x baseline.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +28,6 @@ import common
 import dagster as dg
 
 from neurocore_dagster import build_definitions
-from neurocore_dagster.blueprint.cache import CACHE_ENV
 
 TARGET = 1.3
 
@@ -117,23 +111,6 @@ def resolved(definitions: dg.Definitions) -> int:
     return sum(len(job.graph.node_defs) for job in jobs)
 
 
-@contextmanager
-def parse_cache(enabled: bool) -> Iterator[None]:
-    """The package's parse cache on or off (``NEUROCORE_DAGSTER_CACHE``) for a while."""
-    before = os.environ.get(CACHE_ENV)
-    if enabled:
-        os.environ.pop(CACHE_ENV, None)
-    else:
-        os.environ[CACHE_ENV] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(CACHE_ENV, None)
-        else:
-            os.environ[CACHE_ENV] = before
-
-
 def compare(name: str, root: Path, documents: Sequence[Mapping[str, Any]], repeats: int) -> None:
     """Interleaved builds of the project and of the plain graphs; the result line."""
     subjects, baselines = common.interleave(
@@ -155,18 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     documents = blueprints(sizes)
     with common.temp_dir("build") as root:
         common.write_project(root, documents)
-        with parse_cache(enabled=False):
-            subject_ops = resolved(build_definitions(root))
-            baseline_ops = resolved(plain_definitions(documents))
-            common.note(
-                f"ops: subject {subject_ops}, baseline {baseline_ops} (after one warm-up each)"
-            )
-            common.note(f"cold: parse cache off ({CACHE_ENV}=0), every file parsed every time")
-            compare("build", root, documents, repeats)
-        with parse_cache(enabled=True):
-            resolved(build_definitions(root))  # fills the cache
-            common.note("warm: parse cache on and filled, no file parsed")
-            compare("build_warm", root, documents, repeats)
+        subject_ops = resolved(build_definitions(root))
+        baseline_ops = resolved(plain_definitions(documents))
+        common.note(f"ops: subject {subject_ops}, baseline {baseline_ops} (after one warm-up each)")
+        compare("build", root, documents, repeats)
     return 0
 
 

@@ -4,10 +4,14 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from webserver_process import Webserver
 
 # Property tests are deterministic in CI: the same examples every run, no example
 # database written into the checkout, no per-example deadline (Dagster runs vary
@@ -109,6 +113,19 @@ def redis_url() -> Iterator[str]:
 
     with redis_server() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
+    """A real dagster-webserver serving the example project, one per test module, on an
+    instance of its own (a temporary ``DAGSTER_HOME``)."""
+    from webserver_process import INSTANCE_YAML, Webserver
+
+    home = tmp_path_factory.mktemp("webserver-home")
+    (home / "dagster.yaml").write_text(INSTANCE_YAML)
+    server = Webserver(home)
+    yield server
+    server.stop()
 
 
 @pytest.fixture()

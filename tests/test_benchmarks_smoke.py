@@ -20,12 +20,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
 SCRIPTS = {
-    "build": ["build", "build_warm"],
+    "build": ["build"],
     "exec": ["exec"],
     "storage": ["storage"],
     "parallel": ["parallel", "parallel_async"],
     "startup": ["startup"],
-    "large_project": ["large_webserver_load", "large_webserver_reload", "large_reload"],
+    "large_project": ["large_webserver_load", "large_webserver_reload", "large_parse_share"],
     "ui_launch": ["ui_launch"],
 }
 TIMEOUT_S = 240

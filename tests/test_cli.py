@@ -10,11 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import copy_example_project, run_cli, use_dagster_home
 
 from neurocore_dagster.cli.main import main
 from neurocore_dagster.keys import DECISION_TAG
-
-ROOT = Path(__file__).resolve().parent.parent
 
 FAILING_SKILL = """
 from pathlib import Path
@@ -35,10 +34,7 @@ class Gate(Skill):
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(ROOT / "skills", root / "skills")
-    shutil.copytree(ROOT / "blueprints", root / "blueprints")
-    shutil.copy(ROOT / "neurocore.yaml", root / "neurocore.yaml")
+    root = copy_example_project(tmp_path / "project")
     (root / "skills" / "gate.py").write_text(FAILING_SKILL)
     (root / "blueprints" / "needs_file.yaml").write_text(
         textwrap.dedent(f"""\
@@ -51,17 +47,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
           steps: [{{component: gate}}]
         """)
     )
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    use_dagster_home(tmp_path / "home", monkeypatch)
     return root
 
 
 def _run(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["--project", str(project), *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, "--project", str(project), *args)
 
 
 def _json_tail(text: str) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from helpers import ROOT, copy_example_project, run_cli, use_dagster_home
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,30 +21,16 @@ from neurocore_dagster.cli.main import main
 from neurocore_dagster.cli.run_ids import SHOWN_MATCHES, RunIdError, only_match, resolve_run_id
 from neurocore_dagster.cli.values import DataItemError, parse_data_items
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the example project, its instance in a DAGSTER_HOME outside it."""
-    root = tmp_path / "project"
-    shutil.copytree(ROOT / "skills", root / "skills")
-    shutil.copytree(ROOT / "blueprints", root / "blueprints")
-    shutil.copy(ROOT / "neurocore.yaml", root / "neurocore.yaml")
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    root = copy_example_project(tmp_path / "project")
+    use_dagster_home(tmp_path / "home", monkeypatch)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # not a project: only the option can name it
     return root
-
-
-def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _outcome(out: str) -> dict[str, Any]:
@@ -69,7 +55,7 @@ def _outcome(out: str) -> dict[str, Any]:
 def test_project_option_spellings(
     project: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
-    code, out, _ = _main(capsys, *[a.format(p=project) for a in args])
+    code, out, _ = run_cli(capsys, *[a.format(p=project) for a in args])
     assert code == 0
     if "validate" in args:
         count = len(list((project / "blueprints").glob("*.yaml")))
@@ -83,7 +69,7 @@ def test_project_option_after_the_command_wins_over_the_one_before(
 ) -> None:
     empty = tmp_path / "empty"
     (empty / "blueprints").mkdir(parents=True)
-    code, out, _ = _main(capsys, "-p", str(project), "validate", "-p", str(empty))
+    code, out, _ = run_cli(capsys, "-p", str(project), "validate", "-p", str(empty))
     assert code == 0 and "0 blueprint(s) valid" in out
 
 
@@ -157,11 +143,11 @@ def test_cli_commands_take_a_prefix_and_refuse_an_ambiguous_one(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     p = str(project)
-    code, out, _ = _main(capsys, "-p", p, "run", str(project / "blueprints" / "greet.yaml"))
+    code, out, _ = run_cli(capsys, "-p", p, "run", str(project / "blueprints" / "greet.yaml"))
     run_id = _outcome(out)["run_id"]
-    code, out, _ = _main(capsys, "-p", p, "runs", "inspect", run_id[:8], "--json")
+    code, out, _ = run_cli(capsys, "-p", p, "runs", "inspect", run_id[:8], "--json")
     assert code == 0 and json.loads(out)["run_id"] == run_id
-    code, out, err = _main(capsys, "runs", "replay", run_id[:6], "-p", p)
+    code, out, err = run_cli(capsys, "runs", "replay", run_id[:6], "-p", p)
     assert code == 0 and _outcome(out)["status"] == "completed"
     assert " - dagster - " not in err  # a replay is as quiet as `run`
     instance = dg.DagsterInstance.get()
@@ -169,7 +155,7 @@ def test_cli_commands_take_a_prefix_and_refuse_an_ambiguous_one(
     for twin in twins:
         instance.add_run(dg.DagsterRun(job_name="greet_flow", run_id=twin))
     for command in ("inspect", "resume", "approve", "watch", "replay"):
-        code, _, err = _main(capsys, "-p", p, "runs", command, "feedc0de")
+        code, _, err = run_cli(capsys, "-p", p, "runs", command, "feedc0de")
         assert code == 2, command
         assert "ambiguous" in err and twins[0] in err and twins[1] in err
 
@@ -204,7 +190,7 @@ def test_a_malformed_item_is_refused(item: str) -> None:
 
 
 def test_run_data_typed_by_the_blueprint(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _main(
+    code, out, _ = run_cli(
         capsys,
         "-p",
         str(project),
@@ -229,7 +215,7 @@ def test_run_data_typed_by_the_blueprint(project: Path, capsys: pytest.CaptureFi
 
 def _suspended(project: Path, capsys: pytest.CaptureFixture[str]) -> str:
     blueprint = str(project / "blueprints" / "publish_with_approval.yaml")
-    code, out, err = _main(capsys, "-p", str(project), "run", blueprint)
+    code, out, err = run_cli(capsys, "-p", str(project), "run", blueprint)
     outcome = _outcome(out)
     assert code == 0 and outcome["status"] == "suspended"
     # the gate's warning (how to decide) is printed though Dagster's log is not
@@ -243,7 +229,7 @@ def test_resume_data_decides_a_suspended_run_once(
 ) -> None:
     run_id = _suspended(project, capsys)
     p = str(project)
-    code, _, err = _main(capsys, "-p", p, "runs", "resume", run_id[:8], "--data", "approved=yes")
+    code, _, err = run_cli(capsys, "-p", p, "runs", "resume", run_id[:8], "--data", "approved=yes")
     assert code == 2 and "'approved' must be a boolean" in err
     args = ["-p", p, "runs", "resume", run_id[:8], "-d", "approved=true", "-d", "note=007"]
     codes: list[int] = []
@@ -258,7 +244,7 @@ def test_resume_data_decides_a_suspended_run_once(
     assert outcome["status"] == "completed"
     assert outcome["context"]["approval"]["approved"] is True
     assert outcome["context"]["approval"]["note"] == "007"
-    code, _, err = _main(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 2 and "already decided" in err
     instance = dg.DagsterInstance.get()
     children = [r for r in instance.get_runs() if r.parent_run_id == run_id]
@@ -302,22 +288,22 @@ def test_init_makes_the_current_folder_a_project_and_never_overwrites(
     here = tmp_path / "here"
     here.mkdir()
     monkeypatch.chdir(here)
-    code, _, _ = _main(capsys, "init")
+    code, _, _ = run_cli(capsys, "init")
     assert code == 0
     assert (here / "skills").is_dir() and (here / "blueprints").is_dir()
     assert 'name: "here"' in (here / "neurocore.yaml").read_text()
-    code, out, _ = _main(capsys, "validate")
+    code, out, _ = run_cli(capsys, "validate")
     assert code == 0 and "0 blueprint(s) valid" in out
-    code, _, err = _main(capsys, "init")
+    code, _, err = run_cli(capsys, "init")
     assert code == 2 and "neurocore.yaml, definitions.py already exist" in err
     other = tmp_path / "other"
     other.mkdir()
     (other / "neurocore.yaml").write_text("mine: true\n")
-    code, _, err = _main(capsys, "init", "--dir", str(other))
+    code, _, err = run_cli(capsys, "init", "--dir", str(other))
     assert code == 2 and "neurocore.yaml already exist" in err and "definitions.py" not in err
     assert (other / "neurocore.yaml").read_text() == "mine: true\n"
     assert sorted(p.name for p in other.iterdir()) == ["neurocore.yaml"]
-    code, _, _ = _main(capsys, "init", "named", "--dir", str(tmp_path))
+    code, _, _ = run_cli(capsys, "init", "named", "--dir", str(tmp_path))
     assert code == 0 and (tmp_path / "named" / "neurocore.yaml").is_file()
 
 
@@ -333,7 +319,7 @@ TEMPLATES = {
 
 
 def test_new_lists_the_templates(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _main(capsys, "new", "--list")
+    code, out, _ = run_cli(capsys, "new", "--list")
     assert code == 0
     assert {line.split()[0] for line in out.splitlines()} == {*TEMPLATES, "hello"}
 
@@ -350,14 +336,16 @@ def test_each_template_validates_and_runs_offline(
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     for name in [k for k in os.environ if k.startswith("NEUROCORE_")]:
         monkeypatch.delenv(name)
-    code, _, _ = _main(capsys, "new", "mine", "--template", template, "--dir", str(tmp_path))
+    code, _, _ = run_cli(capsys, "new", "mine", "--template", template, "--dir", str(tmp_path))
     assert code == 0
     folder = tmp_path / "mine"
-    code, out, err = _main(capsys, "-p", str(folder), "validate", "--strict")
+    code, out, err = run_cli(capsys, "-p", str(folder), "validate", "--strict")
     assert code == 0, err
     assert "1 blueprint(s) valid" in out and "warning" not in err
     blueprint, output_key = TEMPLATES[template]
-    code, out, err = _main(capsys, "-p", str(folder), "run", str(folder / "blueprints" / blueprint))
+    code, out, err = run_cli(
+        capsys, "-p", str(folder), "run", str(folder / "blueprints" / blueprint)
+    )
     outcome = _outcome(out)
     assert code == 0 and outcome["status"] == "completed", err
     assert outcome["context"][output_key]
@@ -366,14 +354,14 @@ def test_each_template_validates_and_runs_offline(
 def test_new_takes_neurocores_order_and_refuses_mistakes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, _ = _main(capsys, "new", "rag-agent", "kb", "-d", str(tmp_path))
+    code, _, _ = run_cli(capsys, "new", "rag-agent", "kb", "-d", str(tmp_path))
     assert code == 0 and (tmp_path / "kb" / "blueprints" / "rag.yaml").is_file()
     assert 'name: "kb-rag"' in (tmp_path / "kb" / "blueprints" / "rag.yaml").read_text()
-    code, _, err = _main(capsys, "new", "kb", "--template", "rag-agent", "--dir", str(tmp_path))
+    code, _, err = run_cli(capsys, "new", "kb", "--template", "rag-agent", "--dir", str(tmp_path))
     assert code == 2 and "not empty" in err
-    code, _, err = _main(capsys, "new", "x", "--template", "chatbot", "--dir", str(tmp_path))
+    code, _, err = run_cli(capsys, "new", "x", "--template", "chatbot", "--dir", str(tmp_path))
     assert code == 2 and "unknown template 'chatbot'" in err and "tool-agent" in err
-    code, _, err = _main(capsys, "new")
+    code, _, err = run_cli(capsys, "new")
     assert code == 2 and "--list" in err
     assert not (tmp_path / "x").exists()
 
@@ -388,7 +376,7 @@ def test_tool_agent_takes_its_arguments_from_the_run(
     folder = tmp_path / "tools"
     blueprint = str(folder / "blueprints" / "tool.yaml")
     argument = 'tool_arguments={"text": "one two three"}'
-    code, out, err = _main(capsys, "-p", str(folder), "run", blueprint, "--data", argument)
+    code, out, err = run_cli(capsys, "-p", str(folder), "run", blueprint, "--data", argument)
     assert code == 0, err
     assert _outcome(out)["context"]["tool_result"] == 3
 
@@ -418,11 +406,11 @@ def test_an_undeclared_key_passes_with_a_warning(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blueprint = str(project / "blueprints" / "greet.yaml")
-    code, out, err = _main(capsys, "-p", str(project), "run", blueprint, "--data", "ticket=1")
+    code, out, err = run_cli(capsys, "-p", str(project), "run", blueprint, "--data", "ticket=1")
     assert code == 0
     assert "warning: 'ticket' is not a declared input (loud, user_name)" in err
     assert _outcome(out)["context"]["ticket"] == "1"
-    code, _, err = _main(capsys, "-p", str(project), "run", blueprint, "--data", "usr_name=x")
+    code, _, err = run_cli(capsys, "-p", str(project), "run", blueprint, "--data", "usr_name=x")
     assert code == 2
     assert "did you mean 'user_name'?" in err
 
@@ -430,15 +418,15 @@ def test_an_undeclared_key_passes_with_a_warning(
 def test_runs_list_takes_the_blueprint_or_its_job_name(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _main(
+    code, out, _ = run_cli(
         capsys, "-p", str(project), "run", str(project / "blueprints" / "greet.yaml")
     )
     assert code == 0
     run_id = _outcome(out)["run_id"]
     for name in ("greet-flow", "greet_flow"):
-        code, out, _ = _main(capsys, "-p", str(project), "runs", "list", "--blueprint", name)
+        code, out, _ = run_cli(capsys, "-p", str(project), "runs", "list", "--blueprint", name)
         assert code == 0 and run_id in out, name
-    code, out, _ = _main(
+    code, out, _ = run_cli(
         capsys, "-p", str(project), "runs", "list", "--blueprint", "support_triage"
     )
     assert code == 0 and run_id not in out

@@ -22,6 +22,7 @@ import dagster as dg
 import pytest
 import yaml
 from dagster.components.testing import DefsFolderSandbox, create_defs_folder_sandbox
+from helpers import EXAMPLE_PARTS, ROOT, copy_example_project
 
 from neurocore_dagster import (
     BlueprintsComponent,
@@ -32,7 +33,6 @@ from neurocore_dagster import (
 from neurocore_dagster.dagster_layer.component.component import VALIDATION_ENV_VAR
 from neurocore_dagster.keys import APPROVE_JOB_NAME, BLUEPRINT_TAG, SHAPE_TAG
 
-ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = "neurocore_dagster.BlueprintsComponent"
 BROKEN_BLUEPRINT = """\
 name: broken
@@ -51,9 +51,7 @@ def _write_defs(folder: Path, attributes: dict[str, Any]) -> None:
 
 
 def _copy_example_project(folder: Path) -> None:
-    for name in ("blueprints", "skills", "inbox"):
-        shutil.copytree(ROOT / name, folder / name)
-    shutil.copy(ROOT / "neurocore.yaml", folder / "neurocore.yaml")
+    copy_example_project(folder, (*EXAMPLE_PARTS, "inbox"))
 
 
 def _build(sandbox: DefsFolderSandbox, folder: Path) -> dg.Definitions:

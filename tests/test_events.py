@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from helpers import one_step_blueprint, self_loop_blueprint
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, SkillMeta, build_job, final_context, run_config
@@ -37,13 +38,7 @@ def _output_metadata(instance: dg.DagsterInstance, run_id: str, step: str) -> di
 
 
 def test_final_context_from_in_process_result(instance: Any) -> None:
-    blueprint = Blueprint.model_validate(
-        {
-            "name": "fc",
-            "components": [{"name": "a", "type": "trace"}],
-            "flow": {"steps": [{"component": "a"}]},
-        }
-    )
+    blueprint = one_step_blueprint("fc")
     job = build_job(blueprint, registry(), project_root=".")
     result = job.execute_in_process(
         run_config=run_config(job, initial_data={"x": 1}), instance=instance
@@ -131,23 +126,7 @@ def test_sequential_skip_is_in_metadata(instance: Any) -> None:
 
 
 def test_loop_visits_are_events(instance: Any) -> None:
-    blueprint = Blueprint.model_validate(
-        {
-            "name": "visits",
-            "components": [
-                {"name": "s", "type": "trace"},
-                {"name": "l", "type": "loop", "config": {"until": 3}},
-            ],
-            "flow": {
-                "type": "graph",
-                "nodes": [{"id": "s", "component": "s"}, {"id": "l", "component": "l"}],
-                "edges": [
-                    {"source": "s", "target": "l"},
-                    {"source": "l", "target": "l", "port": "again"},
-                ],
-            },
-        }
-    )
+    blueprint = self_loop_blueprint("visits", until=3)
     job = build_job(blueprint, registry(), project_root=".")
     result = job.execute_in_process(instance=instance)
     visits = [m for m in _messages(instance, result.run_id) if m.startswith("visit ")]

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 import pytest
 from dagster_cli import dagster_env, job_execute, multiprocess_config, new_dagster_home
+from helpers import one_step_blueprint
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, build_job, resume_blueprint, run_config
@@ -130,13 +131,7 @@ def test_hanging_skill_is_stopped_by_timeout(instance: Any) -> None:
 
 
 def _one_step_job() -> dg.JobDefinition:
-    blueprint = Blueprint.model_validate(
-        {
-            "name": "readonly",
-            "components": [{"name": "a", "type": "trace"}],
-            "flow": {"steps": [{"component": "a"}]},
-        }
-    )
+    blueprint = one_step_blueprint("readonly")
     return build_job(blueprint, registry(), project_root=".")
 
 

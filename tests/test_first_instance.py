@@ -9,7 +9,6 @@ and then start together (a file barrier), so their first opens overlap.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,10 +16,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from helpers import copy_example_project
 
 import neurocore_dagster
 
-ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = 6
 _CHILD = """
 import sys, time
@@ -34,10 +33,7 @@ sys.exit(main(["--project", sys.argv[3], "run", "blueprints/greet.yaml"]))
 
 
 def _project(folder: Path) -> Path:
-    for name in ("skills", "blueprints"):
-        shutil.copytree(ROOT / name, folder / name)
-    shutil.copy(ROOT / "neurocore.yaml", folder)
-    return folder
+    return copy_example_project(folder)
 
 
 def _start_together(project: Path, env: dict[str, str], tmp: Path) -> list[tuple[int, str]]:

@@ -2,8 +2,7 @@
 default code-server timeout (180 s).
 
 The blueprints mix sequential, conditional and graph flows of 5 to 20 steps or
-nodes; ``benchmarks/large_project.py`` measures the same kind of project, and
-its reloads (``test_parse_cache.py`` checks that a reload parses only what changed).
+nodes; ``benchmarks/large_project.py`` measures the same kind of project.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
-from test_webserver import LAUNCH, ROOT, Webserver, _selector
+from helpers import ROOT
+from webserver_process import LAUNCH, Webserver
 
 from neurocore_dagster import final_context
 
@@ -66,7 +67,7 @@ def test_thirty_queued_runs_at_most_four_at_once(queued_stack: Webserver) -> Non
             LAUNCH,
             {
                 "params": {
-                    "selector": _selector("greet_flow"),
+                    "selector": queued_stack.selector("greet_flow"),
                     "runConfigData": {
                         "execution": {"config": {"in_process": {}}},
                         "resources": {

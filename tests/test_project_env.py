@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROOT, copy_example_project
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,15 +23,9 @@ from neurocore_dagster.cli.main import main
 from neurocore_dagster.project.config import load_project
 from neurocore_dagster.project.env import find_project_root
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def _example_project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(ROOT / "skills", root / "skills")
-    shutil.copytree(ROOT / "blueprints", root / "blueprints")
-    shutil.copy(ROOT / "neurocore.yaml", root / "neurocore.yaml")
-    return root
+    return copy_example_project(tmp_path / "project")
 
 
 def _clean_env(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
@@ -122,7 +116,7 @@ def test_overrides_nest_and_coerce_like_neurocore(
         "NEUROCORE_LLM__MAX_TOKENS": "512",
         "NEUROCORE_LLM__TEMPERATURE": "0.25",
         "NEUROCORE_LLM__PROVIDER": "ollama",
-        "NEUROCORE_DAGSTER_CACHE": "1",  # not a neurocore.yaml section: not an override
+        "NEUROCORE_DAGSTER_X": "1",  # not a neurocore.yaml section: not an override
     }.items():
         monkeypatch.setenv(name, value)
     config = load_project(tmp_path).config

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import pytest
 from dagster_cli import dagster_env, job_execute, multiprocess_config, new_dagster_home
+from helpers import one_step_blueprint
 from oracle import comparable, run_flowengine
 from skills_lib import registry
 
@@ -249,13 +250,7 @@ def test_second_decision_is_refused(instance: Any) -> None:
 
 
 def test_completed_run_cannot_be_resumed(instance: Any) -> None:
-    blueprint = Blueprint.model_validate(
-        {
-            "name": "done",
-            "components": [{"name": "a", "type": "trace"}],
-            "flow": {"steps": [{"component": "a"}]},
-        }
-    )
+    blueprint = one_step_blueprint("done")
     run = execute_blueprint(blueprint, registry(), instance=instance)
     with pytest.raises(ExecutionError, match="only failed or suspended runs"):
         resume_blueprint(run.run_id, instance=instance, registry=registry())

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 import pytest
 from flowengine import FlowContext
+from helpers import one_step_blueprint
 from oracle import run_flowengine
 
 from neurocore_dagster import (
@@ -249,13 +250,7 @@ class BadInit(Skill):
 
 
 def _one_step(name: str, skill: str) -> Blueprint:
-    return Blueprint.model_validate(
-        {
-            "name": name,
-            "components": [{"name": "a", "type": skill}],
-            "flow": {"steps": [{"component": "a"}]},
-        }
-    )
+    return one_step_blueprint(name, skill)
 
 
 @pytest.mark.parametrize("execution", [THREADS, IN_PROCESS], ids=["threads", "in_process"])

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 import pytest
 from flowengine import FlowContext
+from helpers import self_loop_blueprint
 from skills_lib import registry
 
 from neurocore_dagster import Blueprint, Skill, SkillMeta
@@ -52,8 +53,8 @@ def _seq(events: list[Any]) -> list[tuple[str, str]]:
     return [(e.event_type.value, e.step_name) for e in events]
 
 
-def _run(document: dict[str, Any], instance: Any, **kwargs: Any) -> list[Any]:
-    blueprint = Blueprint.model_validate(document)
+def _run(document: dict[str, Any] | Blueprint, instance: Any, **kwargs: Any) -> list[Any]:
+    blueprint = document if isinstance(document, Blueprint) else Blueprint.model_validate(document)
     return list(iter_blueprint_events(blueprint, _registry(), instance=instance, **kwargs))
 
 
@@ -165,24 +166,7 @@ def test_graph_ports_and_join(instance: Any) -> None:
 
 
 def test_loop_visits(instance: Any) -> None:
-    events = _run(
-        {
-            "name": "l",
-            "components": [
-                {"name": "s", "type": "trace"},
-                {"name": "l", "type": "loop", "config": {"until": 2}},
-            ],
-            "flow": {
-                "type": "graph",
-                "nodes": [{"id": "s", "component": "s"}, {"id": "l", "component": "l"}],
-                "edges": [
-                    {"source": "s", "target": "l"},
-                    {"source": "l", "target": "l", "port": "again"},
-                ],
-            },
-        },
-        instance,
-    )
+    events = _run(self_loop_blueprint("l", until=2), instance)
     assert _seq(events) == [
         ("FLOW_STARTED", ""),
         ("STEP_STARTED", "s"),

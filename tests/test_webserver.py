@@ -4,63 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import dagster as dg
 import pytest
-from webserver_process import INSTANCE_YAML, LOCATION, REPOSITORY, Webserver
+from webserver_process import LOCATION, Webserver
 
 from neurocore_dagster import final_context
-from neurocore_dagster.keys import DECIDED_IN_TAG, STATUS_TAG
+from neurocore_dagster.keys import DECIDED_IN_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
-    home = tmp_path_factory.mktemp("webserver-home")
-    (home / "dagster.yaml").write_text(INSTANCE_YAML)
-    server = Webserver(home)
-    yield server
-    server.stop()
-
-
-LAUNCH = """
-mutation($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on RunConfigValidationInvalid { errors { message } }
-    ... on PythonError { message }
-  }
-}"""
-
-REEXECUTE = """
-mutation($params: ExecutionParams!) {
-  launchRunReexecution(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on RunConfigValidationInvalid { errors { message } }
-    ... on PythonError { message }
-  }
-}"""
-
-
-def _selector(job: str) -> dict[str, str]:
-    return {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
-
-
-def _launch(server: Webserver, job: str, config: dict[str, Any]) -> str:
-    data = server.graphql(LAUNCH, {"params": {"selector": _selector(job), "runConfigData": config}})
-    result = data["launchRun"]
-    assert result["__typename"] == "LaunchRunSuccess", result
-    return str(result["run"]["runId"])
-
-
-def _instance(server: Webserver) -> dg.DagsterInstance:
-    return dg.DagsterInstance.from_config(str(server.home))
 
 
 def test_graphql_lists_every_example_job(webserver: Webserver) -> None:
@@ -88,8 +40,7 @@ def test_graphql_lists_every_example_job(webserver: Webserver) -> None:
 
 
 def test_launch_with_run_config(webserver: Webserver) -> None:
-    run_id = _launch(
-        webserver,
+    run_id = webserver.launch(
         "greet_flow",
         {
             "resources": {
@@ -99,21 +50,14 @@ def test_launch_with_run_config(webserver: Webserver) -> None:
         },
     )
     assert webserver.wait_for_run(run_id) == "SUCCESS"
-    with _instance(webserver) as instance:
+    with webserver.instance() as instance:
         assert final_context(run_id, instance=instance).get("greeting") == "Howdy, Web!"
 
 
 def test_launchpad_refuses_wrong_resource_config(webserver: Webserver) -> None:
-    data = webserver.graphql(
-        LAUNCH,
-        {
-            "params": {
-                "selector": _selector("greet_flow"),
-                "runConfigData": {"resources": {"greeter": {"config": {"greeting": 5}}}},
-            }
-        },
+    result = webserver.launch_result(
+        "greet_flow", {"resources": {"greeter": {"config": {"greeting": 5}}}}
     )
-    result = data["launchRun"]
     assert result["__typename"] == "RunConfigValidationInvalid"
     assert any("greeting" in e["message"] for e in result["errors"])
 
@@ -121,23 +65,19 @@ def test_launchpad_refuses_wrong_resource_config(webserver: Webserver) -> None:
 def test_launchpad_refuses_an_undeclared_input(webserver: Webserver) -> None:
     data = {"user_nme": "Web"}
     config = {"resources": {"neurocore": {"config": {"initial_data": data}}}}
-    params = {"selector": _selector("greet_flow"), "runConfigData": config}
-    result = webserver.graphql(LAUNCH, {"params": params})["launchRun"]
+    result = webserver.launch_result("greet_flow", config)
     assert result["__typename"] == "RunConfigValidationInvalid", result
     [error] = [e["message"] for e in result["errors"]]
     assert '"user_nme"' in error and "user_name?: String" in error
     config["resources"]["neurocore"]["config"] = {"undeclared_data": data}
-    run_id = _launch(webserver, "greet_flow", config)
+    run_id = webserver.launch("greet_flow", config)
     assert webserver.wait_for_run(run_id) == "SUCCESS"
-    with _instance(webserver) as instance:
+    with webserver.instance() as instance:
         assert final_context(run_id, instance=instance).get("user_nme") == "Web"
 
 
 def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None:
-    run_id = _launch(webserver, "publish_with_approval", {})
-    assert webserver.wait_for_run(run_id) == "SUCCESS"
-    with _instance(webserver) as instance:
-        assert instance.get_run_by_id(run_id).tags[STATUS_TAG] == "suspended"
+    run_id = webserver.suspended_run()
     decision = {
         "resources": {
             "neurocore": {
@@ -147,22 +87,11 @@ def test_launchpad_reexecution_decides_an_approval(webserver: Webserver) -> None
             }
         }
     }
-    data = webserver.graphql(
-        REEXECUTE,
-        {
-            "params": {
-                "selector": _selector("publish_with_approval"),
-                "runConfigData": decision,
-                "stepKeys": ["editor_review", "publisher"],
-                "executionMetadata": {"parentRunId": run_id, "rootRunId": run_id},
-            }
-        },
+    child = webserver.reexecute(
+        "publish_with_approval", run_id, ["editor_review", "publisher"], decision
     )
-    result = data["launchRunReexecution"]
-    assert result["__typename"] == "LaunchRunSuccess", result
-    child = result["run"]["runId"]
     assert webserver.wait_for_run(child) == "SUCCESS"
-    with _instance(webserver) as instance:
+    with webserver.instance() as instance:
         context = final_context(child, instance=instance)
         assert context.get("approval") == {
             "approved": True,

@@ -8,12 +8,10 @@ there, with the example project's code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-import pytest
-from webserver_process import INSTANCE_YAML, LOCATION, REPOSITORY, Webserver
+from webserver_process import Webserver
 
 from neurocore_dagster import final_context
 from neurocore_dagster.dagster_layer.approvals.approve_job import APPROVE_OP_NAME
@@ -30,52 +28,17 @@ from neurocore_dagster.keys import (
     STATUS_TAG,
 )
 
-LAUNCH = """
-mutation($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on RunConfigValidationInvalid { errors { message } }
-    ... on PythonError { message }
-  }
-}"""
-
-
-@pytest.fixture(scope="module")
-def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
-    home = tmp_path_factory.mktemp("approvals-home")
-    (home / "dagster.yaml").write_text(INSTANCE_YAML)
-    server = Webserver(home)
-    yield server
-    server.stop()
-
-
-def launch(server: Webserver, job: str, config: dict[str, Any]) -> str:
-    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
-    data = server.graphql(LAUNCH, {"params": {"selector": selector, "runConfigData": config}})
-    result = data["launchRun"]
-    assert result["__typename"] == "LaunchRunSuccess", result
-    return str(result["run"]["runId"])
-
 
 def launch_approve(server: Webserver, run_id: str, **decision: Any) -> str:
     config = {"ops": {APPROVE_OP_NAME: {"config": {"run_id": run_id, **decision}}}}
-    return launch(server, APPROVE_JOB_NAME, config)
-
-
-def suspended(server: Webserver) -> str:
-    run_id = launch(server, "publish_with_approval", {})
-    assert server.wait_for_run(run_id) == "SUCCESS"
-    with dg.DagsterInstance.from_config(str(server.home)) as instance:
-        assert instance.get_run_by_id(run_id).tags[STATUS_TAG] == "suspended"
-    return run_id
+    return server.launch(APPROVE_JOB_NAME, config)
 
 
 def test_approve_run_decides_a_suspended_run(webserver: Webserver) -> None:
-    parent = suspended(webserver)
+    parent = webserver.suspended_run()
     approver = launch_approve(webserver, parent[:8], approved=True, note="looks good", by="ada")
     assert webserver.wait_for_run(approver) == "SUCCESS"
-    with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
+    with webserver.instance() as instance:
         tags = instance.get_run_by_id(approver).tags
         [child] = children_of(instance, parent)
         assert tags[DECIDES_TAG] == parent
@@ -93,14 +56,14 @@ def test_approve_run_decides_a_suspended_run(webserver: Webserver) -> None:
 
 
 def test_two_concurrent_approve_runs_make_one_child(webserver: Webserver) -> None:
-    parent = suspended(webserver)
+    parent = webserver.suspended_run()
     first = launch_approve(webserver, parent, approved=True, by="ada")
     second = launch_approve(webserver, parent, approved=False, by="bob")
     statuses = {first: webserver.wait_for_run(first), second: webserver.wait_for_run(second)}
     assert sorted(statuses.values()) == ["FAILURE", "SUCCESS"], statuses
     [winner] = [run for run, status in statuses.items() if status == "SUCCESS"]
     [loser] = [run for run, status in statuses.items() if status == "FAILURE"]
-    with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
+    with webserver.instance() as instance:
         [child] = children_of(instance, parent)
         decider = child.tags[DECIDED_BY_TAG]
         assert instance.get_run_by_id(winner).tags[RESUMED_IN_TAG] == child.run_id
@@ -110,10 +73,10 @@ def test_two_concurrent_approve_runs_make_one_child(webserver: Webserver) -> Non
 
 
 def test_a_rejection_from_the_ui_fails_the_gate(webserver: Webserver) -> None:
-    parent = suspended(webserver)
+    parent = webserver.suspended_run()
     approver = launch_approve(webserver, parent, approved=False, note="not yet", by="ed")
     assert webserver.wait_for_run(approver) == "FAILURE"
-    with dg.DagsterInstance.from_config(str(webserver.home)) as instance:
+    with webserver.instance() as instance:
         [child] = children_of(instance, parent)
         assert child.status == dg.DagsterRunStatus.FAILURE
         assert child.tags[DECISION_TAG] == "rejected"
@@ -124,7 +87,7 @@ def test_a_rejection_from_the_ui_fails_the_gate(webserver: Webserver) -> None:
 
 
 def test_pending_runs_are_found_by_the_ui_filter_tag(webserver: Webserver) -> None:
-    parent = suspended(webserver)
+    parent = webserver.suspended_run()
     data = webserver.graphql(
         "query($f: RunsFilter) { runsOrError(filter: $f) { ... on Runs { results { runId } } } }",
         {"f": {"tags": [{"key": STATUS_TAG, "value": "suspended"}]}},

@@ -7,10 +7,9 @@ ollama-agent and multi-agent-debate projects then run with ``neurocore-dagster r
 against local stand-ins of Ollama's OpenAI-compatible API and Anthropic's API; only the
 base URL (``NEUROCORE_LLM__BASE_URL``) and the key variable the template names are set.
 
-Nothing may change a project's files: the Dagster instance lives in ``DAGSTER_HOME`` and
-the parse cache in ``NEUROCORE_DAGSTER_CACHE_DIR``, both in the test's temporary folder,
-and every file of the project (added ones too, except Python's ``__pycache__``) is hashed
-before and after.
+Nothing may change a project's files: the Dagster instance lives in ``DAGSTER_HOME``, in
+the test's temporary folder, and every file of the project (added ones too, except
+Python's ``__pycache__``) is hashed before and after.
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ COUNT = re.compile(r"^(\d+) problems? in ", re.M)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """This environment without NeuroCore overrides or proxies; instance and cache in tmp."""
+    """This environment without NeuroCore overrides or proxies; the instance in tmp."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -72,7 +71,6 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         NO_PROXY="127.0.0.1",
         DAGSTER_HOME=str(tmp_path / "home"),
-        NEUROCORE_DAGSTER_CACHE_DIR=str(tmp_path / "cache"),
     )
     env.update(extra)
     return env

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.model import READING_CONTEXT, Blueprint, read_blueprint_data
 from neurocore_dagster.blueprint.source import SourceMap, read_yaml_file
 from neurocore_dagster.errors import BlueprintError, BlueprintIssue, Loc, issue
@@ -27,18 +26,9 @@ def load_blueprint(path: str | Path, *, strict: bool = False) -> Blueprint:
     return read_blueprint(Path(path), strict=strict)
 
 
-def read_blueprint(
-    path: Path, display: str | None = None, cache: ParseCache | None = None, *, strict: bool = False
-) -> Blueprint:
-    """:func:`load_blueprint`, naming the file ``display`` in errors (e.g. project-relative).
-
-    With ``cache``, a file whose bytes were parsed before is not parsed again; its
-    data is validated all the same.
-    """
-    if cache is not None:
-        document = cache.read(path, display)
-    else:
-        document = read_yaml_file(path, display=display)
+def read_blueprint(path: Path, display: str | None = None, *, strict: bool = False) -> Blueprint:
+    """:func:`load_blueprint`, naming the file ``display`` in errors (e.g. project-relative)."""
+    document = read_yaml_file(path, display=display)
     return blueprint_from_data(document.data, document.source, strict=strict)
 
 
@@ -182,4 +172,8 @@ def _unwrap(annotation: Any) -> Any:
 def _kind(value: Any) -> str:
     if value is None:
         return "an empty document"
-    return {list: "a list", str: "a string"}.get(type(value), f"a {type(value).__name__}")
+    if type(value) is list:
+        return "a list"
+    if type(value) is str:
+        return "a string"
+    return f"a {type(value).__name__}"

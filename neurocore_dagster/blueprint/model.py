@@ -165,14 +165,15 @@ class Blueprint(BaseModel):
         """NeuroCore's reading first (unless the loader did it), then the JSON rule, the
         approval shorthand and the strict model; the reading's warnings stay with it."""
         if isinstance(data, Blueprint):
-            return handler(data)
+            same: Blueprint = handler(data)
+            return same
         given = (info.context or {}).get(READING_CONTEXT) if info.context else None
         reading = given if isinstance(given, Reading) else read_blueprint_data(data)
         data = reading.data
         issues = json_value_issues(data) if isinstance(data, dict) else []
         if issues:
             raise _semantic_error(issues)
-        blueprint = handler(expand_approval_steps(data))
+        blueprint: Blueprint = handler(expand_approval_steps(data))
         blueprint._warnings.extend(reading.warnings)
         return blueprint
 

@@ -78,7 +78,11 @@ def read_taken_approval_names(
     flow = doc.get("flow")
     steps = flow.get("steps") if isinstance(flow, dict) else None
     components = doc.get("components")
-    if not isinstance(steps, list) or not isinstance(components, list):
+    if (
+        not isinstance(flow, dict)
+        or not isinstance(steps, list)
+        or not isinstance(components, list)
+    ):
         return doc
     types_by_name = {
         c["name"]: c.get("type")

@@ -51,10 +51,10 @@ def initial_data(
                 "or put it in --data-file"
             )
     for key, value in data.items():
-        spec = inputs.get(key)
-        if spec is not None and not _fits(spec.type, value):
+        declared = inputs.get(key)
+        if declared is not None and not _fits(declared.type, value):
             raise DataError(
-                f"input {key!r} is declared {spec.type}: expected {_ALLOWED[spec.type]}, "
+                f"input {key!r} is declared {declared.type}: expected {_ALLOWED[declared.type]}, "
                 f"got {type(value).__name__} {json.dumps(value, default=str)[:80]}"
             )
     return data

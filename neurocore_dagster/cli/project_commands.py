@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+
 from neurocore_dagster.blueprint.loader import load_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.cli.templates import add_template_commands
@@ -43,7 +45,8 @@ def _list(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     defs = build_definitions(project.root)
     jobs = defs.resolve_all_job_defs()
-    schedules = list(defs.schedules or [])
+    # build_definitions makes only plain schedules (never partitioned asset schedules).
+    schedules = [s for s in defs.schedules or [] if isinstance(s, dg.ScheduleDefinition)]
     sensors = list(defs.sensors or [])
     print(f"{'job':28}  {'blueprint':26}  file")
     for job in sorted(jobs, key=lambda j: j.name):

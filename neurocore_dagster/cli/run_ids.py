@@ -7,6 +7,8 @@ user can type one more character); when none does, it says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from neurocore_dagster.errors import NeuroCoreDagsterError
@@ -29,7 +31,7 @@ def resolve_run_id(instance: dg.DagsterInstance, given: str) -> str:
     return only_match(text, instance.get_run_ids())
 
 
-def only_match(prefix: str, run_ids: list[str]) -> str:
+def only_match(prefix: str, run_ids: Sequence[str]) -> str:
     """The single id of ``run_ids`` starting with ``prefix``; refused when none or several do."""
     matches = sorted(run_id for run_id in run_ids if run_id.startswith(prefix))
     if len(matches) == 1:

@@ -61,7 +61,8 @@ def logged_warnings(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """What the run's steps logged at WARNING or above (not Dagster's own events)."""
     found = []
     for entry in instance.all_logs(run_id):
-        if entry.dagster_event is None and entry.level >= logging.WARNING:
+        level = entry.level if isinstance(entry.level, int) else logging.getLevelName(entry.level)
+        if entry.dagster_event is None and isinstance(level, int) and level >= logging.WARNING:
             where = f"{entry.step_key}: " if entry.step_key else ""
             found.append(f"{where}{entry.user_message}")
     return found

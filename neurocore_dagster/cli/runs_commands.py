@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,11 +171,10 @@ def _replay(args: argparse.Namespace) -> int:
     instance = _instance(args)
     run = get_run(instance, _run_id(args))
     blueprint, _ = recorded_blueprint(instance, run)
-    resources = dict(run.run_config.get("resources", {}))
-    resources.pop("neurocore", None)
-    initial = run_initial_data(
-        run.run_config.get("resources", {}).get(RUN_RESOURCE_KEY, {}).get("config", {})
-    )
+    recorded: Mapping[str, Any] = run.run_config
+    resources = dict(recorded.get("resources", {}))
+    resources.pop(RUN_RESOURCE_KEY, None)
+    initial = run_initial_data(resources_config(recorded, RUN_RESOURCE_KEY))
     return print_outcome(
         execute_blueprint(
             blueprint,
@@ -184,3 +184,11 @@ def _replay(args: argparse.Namespace) -> int:
             run_config=console_level({"resources": resources}, verbose=False),
         )
     )
+
+
+def resources_config(run_config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The ``config`` a run's run config gave resource ``key`` (empty when it gave none)."""
+    resources: Mapping[str, Any] = run_config.get("resources") or {}
+    resource: Mapping[str, Any] = resources.get(key) or {}
+    config: Mapping[str, Any] = resource.get("config") or {}
+    return config

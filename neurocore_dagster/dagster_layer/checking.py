@@ -25,7 +25,6 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.blueprint.model import Blueprint
 from neurocore_dagster.dagster_layer.assets.project import BlueprintJob, asset_key_clashes
@@ -72,7 +71,6 @@ def check_project(
     *,
     translator: BlueprintTranslator | None = None,
     overrides: Overrides | None = None,
-    cache: ParseCache | None = None,
 ) -> ProjectCheck:
     """Every file of ``files`` (path, name shown in errors) loaded or broken; see the module."""
     check = ProjectCheck(warnings=[*project.warnings, *unknown_skill_warnings(project, registry)])
@@ -83,7 +81,7 @@ def check_project(
     by_job_name: dict[str, Loaded] = {}
     for path, shown in files:
         try:
-            blueprint = read_blueprint(path, shown, cache)
+            blueprint = read_blueprint(path, shown)
             job = job_for_project(
                 blueprint, registry, project, translator, remaining.pop(blueprint.name, None)
             )

@@ -19,7 +19,6 @@ from typing import Any
 
 import dagster as dg
 
-from neurocore_dagster.blueprint.cache import ParseCache
 from neurocore_dagster.blueprint.loader import read_blueprint
 from neurocore_dagster.dagster_layer.approvals.approve_job import approve_job
 from neurocore_dagster.dagster_layer.assets.project import BlueprintJob, project_assets
@@ -97,15 +96,12 @@ def project_definitions(
     overrides = dict(config_overrides or {})
     approve = approve_job(project, registry)  # resumes with the registry given, as the CLI
     registry = registry if registry is not None else discover_usable_skills(project)
-    cache = ParseCache.for_project(project.root, project.blueprints_dir)
     step_blueprint = _step_blueprint(project)
     if step_blueprint is not None:
-        return _step_definitions(step_blueprint, registry, project, translator, overrides, cache)
+        return _step_definitions(step_blueprint, registry, project, translator, overrides)
     with _collector_paused():
         strictness = (strict, strict if warnings_fail is None else warnings_fail)
-        defs = _definitions(
-            project, registry, translator, strictness, overrides, display_root, cache
-        )
+        defs = _definitions(project, registry, translator, strictness, overrides, display_root)
     return dg.Definitions.merge(defs, dg.Definitions(jobs=[approve]))
 
 
@@ -136,15 +132,11 @@ def _definitions(
     strictness: tuple[bool, bool],
     overrides: dict[str, Mapping[str, Mapping[str, Any]]],
     display_root: Path | None,
-    cache: ParseCache | None,
 ) -> dg.Definitions:
     """Every blueprint file's job and triggers; a broken one as a placeholder job (or raised,
     ``strictness[0]``, with the warnings when ``strictness[1]``)."""
     files = [(p, display_path(project, p, display_root)) for p in blueprint_files(project)]
-    check = check_project(
-        project, registry, files, translator=translator, overrides=overrides, cache=cache
-    )
-    _report_cache(cache)
+    check = check_project(project, registry, files, translator=translator, overrides=overrides)
     strict, warnings_fail = strictness
     failing = check.warnings if strict and warnings_fail else []
     broken = [*check.broken_skill_files.values(), *check.broken.values()]
@@ -188,12 +180,7 @@ def validate_project(
         if path.resolve() not in shown_as:
             shown_as[path.resolve()] = str(path)
             files.append((path, str(path)))
-    check = check_project(
-        project,
-        registry,
-        files,
-        cache=ParseCache.for_project(project.root, project.blueprints_dir),
-    )
+    check = check_project(project, registry, files)
     if not paths:
         return check
     wanted = {shown_as[p.resolve()] for p in paths}
@@ -224,29 +211,11 @@ def _step_definitions(
     project: Project,
     translator: BlueprintTranslator | None,
     overrides: dict[str, Mapping[str, Mapping[str, Any]]],
-    cache: ParseCache | None,
 ) -> dg.Definitions:
     """Only the job a step process needs: its blueprint's (no triggers, no other jobs)."""
-    blueprint = read_blueprint(path, display_path(project, path), cache)
+    blueprint = read_blueprint(path, display_path(project, path))
     job = job_for_project(blueprint, registry, project, translator, overrides.get(blueprint.name))
     return dg.Definitions(jobs=[job])
-
-
-def _report_cache(cache: ParseCache | None) -> None:
-    """After every file was read: drop entries no file uses any more, and log what was reused."""
-    if cache is None:
-        return
-    removed = cache.prune()
-    stats = cache.stats
-    log.info(
-        "blueprint files: %d from the parse cache, %d parsed (%d cache entries unusable), "
-        "%d stale entries removed; cache folder %s",
-        stats.hits,
-        stats.parsed,
-        stats.rebuilt,
-        removed,
-        cache.folder,
-    )
 
 
 def broken_job_name(shown: str) -> str:

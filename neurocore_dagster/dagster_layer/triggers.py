@@ -147,23 +147,26 @@ def _schedule(job: dg.JobDefinition, spec: ScheduleTrigger, name: str) -> dg.Sch
 
 def new_files(folder: Path, pattern: str, cursor: str | None) -> tuple[list[Path], str]:
     """Files newer than the cursor, oldest first, and the cursor that follows them."""
-    state = json.loads(cursor) if cursor else {"mtime_ns": 0, "at_mtime": []}
-    found = []
+    latest: int = 0
+    at_latest: list[str] = []
+    if cursor:
+        state = json.loads(cursor)
+        latest, at_latest = state["mtime_ns"], state["at_mtime"]
+    found: list[tuple[int, str]] = []
     for path in folder.glob(pattern):
         if not path.is_file():
             continue
         mtime = path.stat().st_mtime_ns
-        if mtime > state["mtime_ns"] or (
-            mtime == state["mtime_ns"] and str(path) not in state["at_mtime"]
-        ):
+        if mtime > latest or (mtime == latest and str(path) not in at_latest):
             found.append((mtime, str(path)))
     found.sort()
-    for mtime, path in found:
-        if mtime > state["mtime_ns"]:
-            state = {"mtime_ns": mtime, "at_mtime": [path]}
+    for mtime, name in found:
+        if mtime > latest:
+            latest, at_latest = mtime, [name]
         else:
-            state["at_mtime"].append(path)
-    return [Path(p) for _, p in found], json.dumps(state)
+            at_latest.append(name)
+    cursor_after = json.dumps({"mtime_ns": latest, "at_mtime": at_latest})
+    return [Path(p) for _, p in found], cursor_after
 
 
 def _file_sensor(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,7 +206,7 @@ def _offending_key(error: jsonschema.ValidationError, values: dict[str, Any]) ->
     if error.absolute_path:
         first = error.absolute_path[0]
         return first if isinstance(first, str) else None
-    if error.validator == "additionalProperties":
+    if error.validator == "additionalProperties" and isinstance(error.schema, Mapping):
         allowed = set(error.schema.get("properties", {}))
         extra = [k for k in values if k not in allowed]
         return extra[0] if extra else None

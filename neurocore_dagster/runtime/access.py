@@ -80,7 +80,7 @@ class RecordingDict(dict[str, Any]):
         self.log.note_read(key)
         return super().__getitem__(key)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         self.log.note_read(key)
         return super().get(key, default)
 
@@ -100,7 +100,7 @@ class RecordingDict(dict[str, Any]):
         self.log.note_read(key)
         return super().setdefault(key, default)
 
-    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: str, *default: Any) -> Any:
         self.log.note_read(key)
         self.log.note_write(key)
         return super().pop(key, *default)

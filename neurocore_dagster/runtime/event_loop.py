@@ -111,6 +111,6 @@ def _settle(task: asyncio.Task[Any], future: concurrent.futures.Future[Any]) -> 
     if task.cancelled():
         future.cancel()
     elif task.exception() is not None:
-        future.set_exception(task.exception())  # type: ignore[arg-type]
+        future.set_exception(task.exception())
     else:
         future.set_result(task.result())

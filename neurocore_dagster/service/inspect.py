@@ -111,8 +111,13 @@ def step_summaries(instance: dg.DagsterInstance, run_id: str) -> list[StepSummar
     ).records
     for record in records:
         event = record.event_log_entry.dagster_event
-        data = event.event_specific_data if event else None
-        if event and data and data.step_output_handle.output_name in CONTEXT_OUTPUTS:
+        data = event.step_output_data if event else None
+        if (
+            event
+            and event.step_key
+            and data
+            and data.step_output_handle.output_name in (CONTEXT_OUTPUTS)
+        ):
             outputs[event.step_key] = {k: v.value for k, v in data.metadata.items()}
     summaries = []
     for stats in instance.get_run_step_stats(run_id):
@@ -164,12 +169,13 @@ def _llm_usage(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_OUTPUT)
     for record in records.records:
         event = record.event_log_entry.dagster_event
-        metadata = event.event_specific_data.metadata if event else {}
+        metadata = event.step_output_data.metadata if event else {}
         for key, name in (
             ("calls", LLM_CALLS_METADATA),
             ("input_tokens", LLM_INPUT_TOKENS_METADATA),
             ("output_tokens", LLM_OUTPUT_TOKENS_METADATA),
         ):
-            if name in metadata:
-                total[key] += int(metadata[name].value)
+            value = metadata[name].value if name in metadata else None
+            if isinstance(value, int):
+                total[key] += value
     return total

@@ -18,8 +18,10 @@ import hashlib
 import importlib.util
 import sys
 import traceback
-from importlib.metadata import EntryPoints, entry_points
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import Protocol
 
 from neurocore_dagster.errors import SkillError
 from neurocore_dagster.project.config import Project, load_project
@@ -75,7 +77,14 @@ def discover_usable_skills(project: Project) -> SkillRegistry:
     return registry
 
 
-def register_entry_points(registry: SkillRegistry, installed: EntryPoints) -> None:
+class InstalledEntryPoints(Protocol):
+    """What ``importlib.metadata.entry_points()`` returns on every Python this supports
+    (``SelectableGroups`` on 3.11, ``EntryPoints`` from 3.12): entry points by group."""
+
+    def select(self, *, group: str) -> Iterable[EntryPoint]: ...
+
+
+def register_entry_points(registry: SkillRegistry, installed: InstalledEntryPoints) -> None:
     """Add the skill of every entry point in :data:`ENTRY_POINT_GROUPS`, replacing same names."""
     neurocore_compat.install()
     for group in ENTRY_POINT_GROUPS:
@@ -142,8 +151,8 @@ def _load_entry_point(ep: object, group: str) -> type:
             f"entry point {name} = {value} (group {group}) failed "
             f"to load: {type(exc).__name__}: {exc}"
         ) from exc
-    if not is_skill_class(loaded) and not (
-        isinstance(loaded, type) and hasattr(loaded, "skill_meta")
+    if not isinstance(loaded, type) or not (
+        is_skill_class(loaded) or hasattr(loaded, "skill_meta")
     ):
         raise SkillError(
             f"entry point {name} = {value} (group {group}) is {loaded!r}, not a skill class"

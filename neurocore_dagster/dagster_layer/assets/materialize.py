@@ -44,7 +44,7 @@ def materialize_definition(
         can_subset=False,
         config_schema={
             "initial_data": dg.Field(
-                dg.Permissive(),  # type: ignore[no-untyped-call]
+                dg.Permissive(),
                 is_required=False,
                 description="The run's initial data",
             )

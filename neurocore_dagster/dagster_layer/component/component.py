@@ -32,7 +32,8 @@ from neurocore_dagster.dagster_layer.translation.translator import BlueprintTran
 from neurocore_dagster.errors import BlueprintError, issue
 from neurocore_dagster.keys import PACKAGE_PREFIX
 from neurocore_dagster.plan.model import ExecutionPlan
-from neurocore_dagster.project.config import CONFIG_FILE, Project, load_project_file
+from neurocore_dagster.project.config import Project, load_project_file
+from neurocore_dagster.project.env import CONFIG_FILE
 
 VALIDATION_ENV_VAR = "DAGSTER_IS_DEFS_VALIDATION_CLI"
 """Set to ``1`` by ``dg check defs`` and ``dagster definitions validate`` (Dagster documents it)."""
@@ -130,14 +131,14 @@ def _path_resolver(kind: Literal["folder", "file"], description: str) -> dg.Reso
     """
 
     def resolve(context: dg.ResolutionContext, value: str | None) -> str | None:
-        value = context.resolve_value(value)
-        if value is None:
+        resolved = context.resolve_value(value, as_type=object)
+        if resolved is None:
             return None
         here = _folder_of(Path(dg.ComponentLoadContext.from_resolution_context(context).path))
-        problem = _path_problem(here, str(value), kind)
+        problem = _path_problem(here, str(resolved), kind)
         if problem:
             raise ValueError(problem)
-        return str(value)
+        return str(resolved)
 
     return dg.Resolver(resolve, model_field_type=str | None, description=description)
 
@@ -225,7 +226,7 @@ class BlueprintsComponent(dg.Component, dg.Resolvable, dg.Model):
     def load_project(self, here: Path, display_root: Path) -> Project:
         """The project these attributes describe; every named path must exist."""
         defs_file = os.path.relpath(here / "defs.yaml", display_root)
-        named = {
+        named: dict[str, tuple[str | None, Literal["folder", "file"]]] = {
             "neurocore_yaml": (self.neurocore_yaml, "file"),
             "blueprints": (self.blueprints, "folder"),
             "skills": (self.skills, "folder"),

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
+
+# The config type of Dagster's executor selector, whose fields the threads choice joins.
+from dagster._config.field_utils import _ConfigHasFields
 
 # Where a step process finds the reconstruction metadata its run's plan carried;
 # Dagster exports no public accessor for it.
@@ -141,7 +144,13 @@ def _executor_choice(execution: Any) -> Mapping[str, Any]:
 @functools.cache
 def _executor_config_field() -> dg.Field:
     """Dagster's selector plus ``threads``; built once, as every job shares it."""
-    choices = dict(dg.multi_or_in_process_executor.config_schema.as_field().config_type.fields)
+    selector = dg.multi_or_in_process_executor.config_schema.as_field().config_type
+    if not isinstance(selector, _ConfigHasFields):
+        raise TypeError(
+            "Dagster's multi_or_in_process_executor config is no longer a selector with fields "
+            f"(got {type(selector).__name__}): the threads choice cannot be added beside it"
+        )
+    choices = dict(selector.fields)
     choices["threads"] = dg.Field(THREADS_CONFIG)
     return dg.Field(dg.Selector(choices), default_value={"threads": {}})
 
@@ -153,8 +162,12 @@ def blueprint_executor(blueprint_path: str | None) -> dg.ExecutorDefinition:
     def create(init_context: dg.InitExecutorContext) -> dg.Executor:
         config = init_context.executor_config
         if "threads" in config:
-            return _RecordingExecutor(threaded_executor_from_config(config["threads"]))
-        scoped = _ScopedExecutor(default.executor_creation_fn(init_context), blueprint_path)
+            threads = cast(Mapping[str, Any], config["threads"])  # checked by Dagster's schema
+            return _RecordingExecutor(threaded_executor_from_config(threads))
+        make_default = default.executor_creation_fn
+        if make_default is None:
+            raise TypeError("Dagster's multi_or_in_process_executor has no creation function")
+        scoped = _ScopedExecutor(make_default(init_context), blueprint_path)
         return _RecordingExecutor(scoped)
 
     return dg.ExecutorDefinition(

@@ -65,7 +65,8 @@ from dagster._core.execution.step_dependency_config import (
     get_step_dependency_config_field,
 )
 from dagster._core.execution.tags import get_tag_concurrency_limits_config
-from dagster._utils.error import SerializableErrorInfo, serializable_error_info_from_exc_info
+from dagster._utils.error import serializable_error_info_from_exc_info
+from dagster_shared.error import SerializableErrorInfo
 
 DEFAULT_MAX_CONCURRENT = 16
 """Steps that may run at once: blueprint steps mostly wait on I/O, not on a core."""
@@ -251,7 +252,7 @@ def _wait_s(active: ActiveExecution, running: set[str]) -> float:
     retry delay or a pending op-concurrency claim (``sleep_interval``) wakes it
     sooner.
     """
-    due = active.sleep_interval()
+    due: float = active.sleep_interval()
     if due > 0:
         return min(due, POLL_S)
     return POLL_S if running else IDLE_S

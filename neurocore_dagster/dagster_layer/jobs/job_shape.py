@@ -78,7 +78,7 @@ class SameJobAsParent:
             instance.get_job_snapshot(parent.job_snapshot_id) if parent.job_snapshot_id else None
         )
         value = snapshot.metadata.get(SHAPE_METADATA) if snapshot is not None else None
-        found = differences(value.value, self.shape) if value is not None else []  # type: ignore[union-attr]
+        found = differences(value.value, self.shape) if value is not None else []
         raise mismatch(
             parent.run_id,
             found or ["blueprint: differs from the snapshot that run recorded"],
@@ -96,7 +96,8 @@ def translator_path(translator: BlueprintTranslator) -> str:
 def translator_settings(translator: BlueprintTranslator) -> dict[str, Any]:
     settings = translator.settings
     if dataclasses.is_dataclass(settings) and not isinstance(settings, type):
-        return _plain(dataclasses.asdict(settings))
+        plain: dict[str, Any] = _plain(dataclasses.asdict(settings))
+        return plain
     return {"repr": repr(settings)}
 
 

@@ -159,7 +159,7 @@ def _rebuild(
         raise _mismatch(run, problems)
     registry = registry if registry is not None else discover_usable_skills(project)
     job = job_for_project(blueprint, registry, replayed, chosen, recorded["config_overrides"])
-    problems = differences(recorded, job.metadata[SHAPE_METADATA].value)  # type: ignore[union-attr]
+    problems = differences(recorded, job.metadata[SHAPE_METADATA].value)
     if problems:
         raise _mismatch(run, problems)
     return _with_project_changes(job, project, blueprint, recorded, run.run_id)

@@ -108,9 +108,11 @@ def component_resource(
 
     def build(init_context: dg.InitResourceContext) -> BaseComponent:
         config = dict(init_context.resource_config or {})
-        instance = cls(component_name)
+        instance: BaseComponent = cls(component_name)
         if meta.requires_llm:
-            instance.llm = init_context.resources.llm.for_component(resource_key)
+            # Any BaseComponent with skill_meta may ask for an LLM (NeuroCore's Skill
+            # and ours declare the attribute; flowengine's base class does not).
+            instance.llm = init_context.resources.llm.for_component(resource_key)  # type: ignore[attr-defined]
         try:
             instance.init(config)
         except Exception as error:

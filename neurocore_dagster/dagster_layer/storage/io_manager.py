@@ -164,9 +164,10 @@ def unstorable_message(value: Any, step_key: str, error: Exception) -> str:
 
 
 def _kind(change: Any) -> str:
-    if change.kind == "set":
+    kind: str = change.kind
+    if kind == "set":
         return type(change.value).__name__
-    return {"extend": "list item", "merge": "dict entry"}.get(change.kind, change.kind)
+    return {"extend": "list item", "merge": "dict entry"}.get(kind, kind)
 
 
 def _dump(path: Path, data: bytes) -> None:
@@ -204,6 +205,11 @@ def context_io_manager(init_context: dg.InitResourceContext) -> ContextIOManager
     configured = init_context.resource_config.get("base_dir")
     if configured:
         return ContextIOManager(configured_base_dir(configured))
+    if init_context.instance is None:
+        raise ContextStorageError(
+            "the context IO manager was started without a Dagster instance, so it has no "
+            "storage folder to keep contexts in: set its base_dir to a folder"
+        )
     return ContextIOManager(Path(init_context.instance.storage_directory()) / "neurocore")
 
 

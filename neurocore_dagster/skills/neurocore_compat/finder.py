@@ -49,8 +49,8 @@ class _CompatLoader(importlib.abc.Loader):
         module.__all__ = sorted(table)  # type: ignore[attr-defined]
         if self.path == "neurocore":
             module.__version__ = EMULATED_VERSION  # type: ignore[attr-defined]
-        module.__getattr__ = _resolver(module, self.path, table)  # type: ignore[attr-defined]
-        module.__dir__ = lambda: sorted({*vars(module), *table})  # type: ignore[attr-defined]
+        module.__getattr__ = _resolver(module, self.path, table)  # type: ignore[method-assign]
+        module.__dir__ = lambda: sorted({*vars(module), *table})  # type: ignore[method-assign]
         for child in IMPORTED_WITH.get(self.path, ()):
             importlib.import_module(f"{module.__name__}.{child}")
 
@@ -92,8 +92,8 @@ class _AliasLoader(importlib.abc.Loader):
         real = importlib.import_module(self.target)
         setattr(module, MARKER, ALIAS)
         module.__doc__ = f"{self.target} (neurocore-ai), under the name some skill packages use."
-        module.__getattr__ = lambda name: getattr(real, name)  # type: ignore[attr-defined]
-        module.__dir__ = lambda: dir(real)  # type: ignore[attr-defined]
+        module.__getattr__ = lambda name: getattr(real, name)  # type: ignore[method-assign]
+        module.__dir__ = lambda: dir(real)  # type: ignore[method-assign]
 
 
 class CompatFinder(importlib.abc.MetaPathFinder):

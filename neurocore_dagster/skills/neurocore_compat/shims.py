@@ -85,6 +85,7 @@ def discover_skills(config: Any = None, *, registry: SkillRegistry | None = None
     from neurocore_dagster.skills.discovery import discover_project_skills
 
     skills_dir = getattr(config, "skills_dir", None)
+    found: _Registry
     if skills_dir is not None:
         found = discover_entry_points(registry=discover_directory(Path(skills_dir)))
     else:
