@@ -58,11 +58,17 @@ PLACES: list[tuple[str, Any]] = [
     ("free.secret", lambda ref: {"free": {"secret": ref}}),
     ("nested.label", lambda ref: {"nested": {"label": ref}}),
     ("unlisted", lambda ref: {"unlisted": ref}),
+    ("odd__key", lambda ref: {"odd__key": ref}),
+    ("free.in__ner", lambda ref: {"free": {"in__ner": ref}}),
 ]
 variables = st.text(string.ascii_uppercase + "_", min_size=3, max_size=12).map(
     lambda name: f"NC_ABSENT_{name}"
 )
-components = st.text(string.ascii_lowercase, min_size=1, max_size=8)
+components = st.one_of(
+    st.text(string.ascii_lowercase, min_size=1, max_size=8),
+    # names whose resource key differs from them, or that hold the type names' separator
+    st.sampled_from(["class", "def", "import", "a__b", "my-comp", "x_", "fetch__token"]),
+)
 
 
 @given(place=st.sampled_from(PLACES), variable=variables, component=components)

@@ -84,9 +84,9 @@ def test_env_booleans_accept_the_documented_words_in_any_case(
     text = pad + _cased(word, flips) + pad
     os.environ["NC_TEST_BOOL_WORD"] = text
     try:
-        assert EnvBool("comp__flag").post_process({"env": "NC_TEST_BOOL_WORD"}) is (
-            word in TRUE_WORDS
-        )
+        assert EnvBool("comp__flag", "config key 'flag' of component 'comp'").post_process(
+            {"env": "NC_TEST_BOOL_WORD"}
+        ) is (word in TRUE_WORDS)
     finally:
         del os.environ["NC_TEST_BOOL_WORD"]
 
@@ -98,7 +98,9 @@ def test_env_booleans_refuse_anything_else(text: str) -> None:
     os.environ["NC_TEST_BOOL_WORD"] = text
     try:
         with pytest.raises(PostProcessingError) as caught:
-            EnvBool("comp__flag").post_process({"env": "NC_TEST_BOOL_WORD"})
+            EnvBool("comp__flag", "config key 'flag' of component 'comp'").post_process(
+                {"env": "NC_TEST_BOOL_WORD"}
+            )
     finally:
         del os.environ["NC_TEST_BOOL_WORD"]
     message = str(caught.value)

@@ -17,6 +17,7 @@ value is read as a string.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -25,8 +26,8 @@ from neurocore_dagster.dagster_layer.jobs.env_values import (
     FALSE_WORDS,
     TRUE_WORDS,
     EnvBool,
-    EnvInt,
     EnvString,
+    EnvValue,
 )
 from neurocore_dagster.project.component_config import (
     contains_env_ref,
@@ -34,7 +35,8 @@ from neurocore_dagster.project.component_config import (
     is_env_ref,
 )
 
-_SOURCES: dict[str, Any] = {"string": EnvString, "integer": EnvInt, "boolean": EnvBool}
+_ENV_KINDS = frozenset({"string", "integer", "boolean"})
+"""The JSON types an ``{env: NAME}`` value can be read as (anything else is read as text)."""
 CONFIG_SCALARS: dict[str, Any] = {
     "string": dg.String,
     "integer": dg.Int,
@@ -44,9 +46,33 @@ CONFIG_SCALARS: dict[str, Any] = {
 _NO_DEFAULT = object()
 
 
-def config_field(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> dg.Field:
-    """The config field of a whole component: its schema's properties with file values."""
-    config_type = _object_type(effective_schema(dict(schema)), values, name)
+@dataclass(frozen=True)
+class _Where:
+    """A config field: the Dagster type name it gets (unique per job) and, for errors, the
+    component and key path it is, kept as written (never parsed back from the type name:
+    a component called ``class`` has the resource key ``class_``, and keys may hold ``__``).
+    """
+
+    type_name: str
+    component: str
+    keys: tuple[str, ...] = ()
+
+    def child(self, key: str) -> _Where:
+        return _Where(f"{self.type_name}__{key}", self.component, (*self.keys, key))
+
+    @property
+    def place(self) -> str:
+        return f"config key {'.'.join(self.keys)!r} of component {self.component!r}"
+
+
+def config_field(
+    schema: Mapping[str, Any], values: Mapping[str, Any], name: str, component: str
+) -> dg.Field:
+    """The config field of a whole component: its schema's properties with file values.
+
+    ``name`` (the resource key) names the field's Dagster types; ``component`` (the name
+    written in the blueprint) is what a refused ``{env: NAME}`` names."""
+    config_type = _object_type(effective_schema(dict(schema)), values, _Where(name, component))
     if _any_required(schema, values):
         return dg.Field(config_type, is_required=True, description=schema.get("description"))
     return dg.Field(config_type, description=schema.get("description"))
@@ -60,46 +86,49 @@ def _any_required(schema: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     )
 
 
-def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], name: str) -> Any:
+def _object_type(schema: Mapping[str, Any], values: Mapping[str, Any], where: _Where) -> Any:
     props: Mapping[str, Any] = schema.get("properties", {}) or {}
     required = set(schema.get("required", []))
     fields: dict[str, dg.Field] = {}
     for key, prop in props.items():
         default = values.get(key, prop.get("default", _NO_DEFAULT))
-        fields[key] = _field(prop, default, key in required, f"{name}__{key}")
+        fields[key] = _field(prop, default, key in required, where.child(key))
     for key, value in values.items():
         if key not in fields:
-            fields[key] = _free_field(value, f"{name}__{key}")
+            fields[key] = _free_field(value, where.child(key))
     if schema.get("additionalProperties") is False:
         return dg.Shape(fields)
     return dg.Permissive(fields)
 
 
-def _free_field(value: Any, name: str) -> dg.Field:
+def _free_field(value: Any, where: _Where) -> dg.Field:
     """A key no schema types: ``{env: NAME}`` is read as a string, also in nested objects."""
     if is_env_ref(value):
-        return dg.Field(EnvString(name), is_required=False, default_value=value)
+        return dg.Field(
+            EnvString(where.type_name, where.place), is_required=False, default_value=value
+        )
     if isinstance(value, dict) and contains_env_ref(value):
-        inner = {k: _free_field(v, f"{name}__{k}") for k, v in value.items()}
+        inner = {k: _free_field(v, where.child(k)) for k, v in value.items()}
         return dg.Field(dg.Permissive(inner), is_required=False, default_value=value)
     return dg.Field(dg.Any, is_required=False, default_value=value)
 
 
-def _field(prop: Mapping[str, Any], default: Any, required: bool, name: str) -> dg.Field:
+def _field(prop: Mapping[str, Any], default: Any, required: bool, where: _Where) -> dg.Field:
     if is_env_ref(default):
-        source = _SOURCES.get(prop.get("type", "string"), _SOURCES["string"])(name)
+        kind = prop.get("type", "string")
+        source = EnvValue(kind if kind in _ENV_KINDS else "string", where.type_name, where.place)
         return dg.Field(
             source, is_required=False, default_value=default, description=prop.get("description")
         )
     if _is_free_object(prop) and isinstance(default, dict) and contains_env_ref(default):
-        field = _free_field(default, name)
+        field = _free_field(default, where)
         return dg.Field(
             field.config_type,
             is_required=False,
             default_value=default,
             description=prop.get("description"),
         )
-    config_type = _type_of(prop, default if isinstance(default, dict) else {}, name)
+    config_type = _type_of(prop, default if isinstance(default, dict) else {}, where)
     description = prop.get("description")
     if default is _NO_DEFAULT:
         return dg.Field(config_type, is_required=required, description=description)
@@ -115,19 +144,19 @@ def _is_free_object(prop: Mapping[str, Any]) -> bool:
     return prop.get("type") in (None, "object") and not prop.get("properties")
 
 
-def _type_of(prop: Mapping[str, Any], nested: Mapping[str, Any], name: str) -> Any:
+def _type_of(prop: Mapping[str, Any], nested: Mapping[str, Any], where: _Where) -> Any:
     kind = prop.get("type")
     if isinstance(kind, list):
         return dg.Any
     if "enum" in prop and all(isinstance(v, str) for v in prop["enum"]):
-        return dg.Enum(name, [dg.EnumValue(v) for v in prop["enum"]])
+        return dg.Enum(where.type_name, [dg.EnumValue(v) for v in prop["enum"]])
     if kind in CONFIG_SCALARS:
         return CONFIG_SCALARS[kind]
     if kind == "array":
         items = prop.get("items")
-        return [_type_of(items, {}, f"{name}__item")] if isinstance(items, dict) else [dg.Any]
+        return [_type_of(items, {}, where.child("item"))] if isinstance(items, dict) else [dg.Any]
     if kind == "object" and prop.get("properties"):
-        return _object_type(prop, nested, name)
+        return _object_type(prop, nested, where)
     return dg.Any
 
 

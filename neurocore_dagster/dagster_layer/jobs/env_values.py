@@ -26,26 +26,21 @@ FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 _SCALARS: dict[str, type] = {"string": str, "integer": int, "boolean": bool}
 
 
-def field_place(field_name: str) -> str:
-    """``comp__nested__key`` as errors name it: config key 'nested.key' of component 'comp'."""
-    component, _, key = field_name.partition("__")
-    return f"config key {key.replace('__', '.')!r} of component {component!r}"
-
-
 class EnvValue(dg.ScalarUnion):
     """A ``kind`` value (string, integer, boolean), or ``{env: NAME}`` read when the run starts.
 
-    ``place`` says who needs the variable (default: :func:`field_place` of ``field_name``).
+    ``field_name`` makes the type's Dagster key unique; ``place`` says who needs the
+    variable ("config key 'token' of component 'fetch'"), as the caller knows it.
     """
 
-    def __init__(self, kind: str, field_name: str, place: str | None = None) -> None:
+    def __init__(self, kind: str, field_name: str, place: str) -> None:
         super().__init__(
             scalar_type=_SCALARS[kind],
             non_scalar_schema=dg.Selector({"env": str}),
             _key=f"NeurocoreEnv{kind.title()}.{field_name}",
         )
         self._kind = kind
-        self._place = place or field_place(field_name)
+        self._place = place
 
     def post_process(self, value: Any) -> Any:
         if not isinstance(value, dict):
@@ -88,15 +83,10 @@ def _boolean(text: str, name: str, place: str) -> bool:
 class EnvBool(EnvValue):
     """A boolean, or ``{env: NAME}`` read as one of the documented words (see :func:`_boolean`)."""
 
-    def __init__(self, field_name: str) -> None:
-        super().__init__("boolean", field_name)
+    def __init__(self, field_name: str, place: str) -> None:
+        super().__init__("boolean", field_name, place)
 
 
 class EnvString(EnvValue):
-    def __init__(self, field_name: str, place: str | None = None) -> None:
+    def __init__(self, field_name: str, place: str) -> None:
         super().__init__("string", field_name, place)
-
-
-class EnvInt(EnvValue):
-    def __init__(self, field_name: str) -> None:
-        super().__init__("integer", field_name)

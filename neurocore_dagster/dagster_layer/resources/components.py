@@ -137,7 +137,7 @@ def component_resource(
 
     return dg.ResourceDefinition(
         resource_fn=build,
-        config_schema=config_field(meta.config_schema or {}, values, resource_key),
+        config_schema=config_field(meta.config_schema or {}, values, resource_key, component_name),
         required_resource_keys={LLM_RESOURCE_KEY} if meta.requires_llm else None,
         description=f"Component {component_name!r}: skill {meta.name} {meta.version}. "
         f"{meta.description}".strip(),
