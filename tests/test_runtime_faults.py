@@ -290,6 +290,7 @@ def test_condition_evaluation_is_safe_across_threads() -> None:
 
     from flowengine.errors import ConditionEvaluationError
 
+    from neurocore_dagster.runtime.observer import Silent
     from neurocore_dagster.runtime.routing import step_decision
 
     wrong: list[str] = []
@@ -299,12 +300,14 @@ def test_condition_evaluation_is_safe_across_threads() -> None:
         context.set("x", 1)
         for _ in range(3000):
             try:
-                step_decision("s", "c", condition, context, "fail", [])
+                step_decision("s", "c", condition, context, "fail", Silent())
                 if unsafe:
                     wrong.append(f"{condition!r} was evaluated")
             except ConditionEvaluationError as error:
                 if not unsafe:
                     wrong.append(f"{condition!r} was refused: {error}")
+            except Exception as error:  # a thread's crash must fail the test, not vanish
+                wrong.append(f"{condition!r} raised {type(error).__name__}: {error}")
 
     cases = [("context.data.x > 0 and context.data.x < 5", False), ("[x for x in (1, 2)]", True)]
     interval = sys.getswitchinterval()

@@ -30,6 +30,8 @@ from typing import Any
 
 from flowengine.eval.safe_ast import SafeASTValidator
 
+from neurocore_dagster.blueprint.python_ast import parse_expression
+
 ALLOWED_NAMES = ("context", "True", "False", "None")
 
 RUN_TIME_REFUSALS = frozenset(
@@ -85,7 +87,7 @@ def condition_problems(
             )
         ]
     try:
-        tree = ast.parse(expression, mode="eval")
+        tree = parse_expression(expression)
     except (RecursionError, MemoryError):
         return [_too_deep()]
     except SyntaxError as exc:

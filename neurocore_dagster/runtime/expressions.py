@@ -30,6 +30,7 @@ from neurocore_dagster.blueprint.condition_check import (
     CallsValidator,
     format_width,
 )
+from neurocore_dagster.blueprint.python_ast import compile_expression, parse_expression
 
 _MUL = "__neurocore_mul"
 _MOD = "__neurocore_mod"
@@ -84,14 +85,14 @@ def _compiled(condition: str, calls: frozenset[str] = frozenset()) -> CodeType:
     """The guarded code of a valid condition (errors as flowengine words them; not cached);
     ``calls`` are the functions it may call (none in a flow's conditions)."""
     try:
-        tree = ast.parse(condition, mode="eval")
+        tree = parse_expression(condition)
     except SyntaxError as exc:
         raise ConditionEvaluationError(f"Invalid syntax: {exc}", condition=condition) from exc
     validator = CallsValidator(calls) if calls else SafeASTValidator()
     if not validator.validate(tree):
         raise ConditionEvaluationError(f"Unsafe condition: {validator.errors}", condition=condition)
     guarded = ast.fix_missing_locations(_Guard().visit(tree))
-    return compile(guarded, "<condition>", "eval")
+    return compile_expression(guarded, "<condition>")
 
 
 class _Guard(ast.NodeTransformer):

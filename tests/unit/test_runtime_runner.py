@@ -18,7 +18,6 @@ from flowengine.config.schema import FlowSettings
 from flowengine.errors import FlowTimeoutError
 from hypothesis import example, given
 from hypothesis import strategies as st
-from neurocore_dagster.runtime.op_report import Report
 from oracle import comparable, run_flowengine
 
 from neurocore_dagster.blueprint import Blueprint
@@ -26,6 +25,7 @@ from neurocore_dagster.errors import SkillError
 from neurocore_dagster.plan.compile import compile_plan
 from neurocore_dagster.plan.model import RetryPlan, Unit
 from neurocore_dagster.runtime.clock import FlowClock
+from neurocore_dagster.runtime.observer import OpWarning, Recorder, Report
 from neurocore_dagster.runtime.runner import RetryNeeded, RunParams, run_unit
 
 REGISTRY = skills_lib.registry()
@@ -46,8 +46,8 @@ def _run(
         clock=clock or FlowClock(started_at=time.time(), timeout_seconds=None),
         attempt=attempt,
     )
-    reports: list[Report] = []
-    return run_unit(unit, component, context, params, "step", reports), reports
+    recorder = Recorder()
+    return run_unit(unit, component, context, params, "step", recorder), recorder.reports
 
 
 COMPONENTS = {
@@ -146,7 +146,8 @@ def test_a_failure_follows_on_error_and_fail_fast(policy: str, fail_fast: bool) 
         ("boom", "ValueError")
     ]
     assert context.metadata.skipped_components == (["boom"] if policy == "skip" else [])
-    assert [(r.kind, r.unit) for r in reports] == [("error_recorded", "boom")]
+    warnings = [(r.warning_kind, r.node) for r in reports if isinstance(r, OpWarning)]
+    assert warnings == [("error_recorded", "boom")]
 
 
 retry_plans = st.builds(
@@ -200,7 +201,7 @@ def test_an_async_skill_is_awaited() -> None:
     assert unit.is_async
     context, reports = _run(unit, _component(blueprint, "later"), FlowContext())
     assert context.get("trace") == ["later"]
-    assert [r.kind for r in reports] == ["ran"]
+    assert [r.kind for r in reports] == ["step_started", "step_finished"]
 
 
 def test_a_spent_time_budget_stops_before_the_skill_runs() -> None:
