@@ -50,6 +50,11 @@ def test_every_neurocore_name_is_served(path: str) -> None:
     assert missing == NOT_SERVED.get(path, set())
 
 
+EXTENSIONS: dict[type, set[str]] = {our_base.SkillMeta: {"ports"}}
+"""Fields ours adds to NeuroCore's: ``SkillMeta.ports`` (the ports a skill may set, checked
+against a blueprint's edges at load, as flowengine's ``ComponentMeta.ports``)."""
+
+
 @pytest.mark.parametrize(
     ("theirs", "ours"),
     [
@@ -59,10 +64,20 @@ def test_every_neurocore_name_is_served(path: str) -> None:
     ],
 )
 def test_dataclass_fields_match(theirs: type, ours: type) -> None:
+    """NeuroCore's fields, in NeuroCore's order with its defaults, then only our documented
+    extensions, each optional (a NeuroCore skill never passes them)."""
+
     def shape(cls: type) -> list[tuple[str, object]]:
         return [(f.name, f.default) for f in dataclasses.fields(cls)]
 
-    assert shape(ours) == shape(theirs)
+    extra = EXTENSIONS.get(ours, set())
+    assert shape(ours)[: len(shape(theirs))] == shape(theirs)
+    added = dataclasses.fields(ours)[len(shape(theirs)) :]
+    assert {f.name for f in added} == extra
+    assert all(
+        f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        for f in added
+    )
 
 
 def test_event_types_and_to_dict_match() -> None:
