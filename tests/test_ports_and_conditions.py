@@ -116,6 +116,26 @@ def test_a_port_the_skill_never_sets_is_a_located_load_error(
     assert repr(port) in found.msg and "'decide'" in found.msg
 
 
+APPROVAL_PORTS = ("approved", "rejected")
+
+
+@settings(max_examples=25)
+@given(port=st.one_of(st.sampled_from(APPROVAL_PORTS), ports))
+def test_the_approval_gate_routes_on_its_two_ports_only(
+    tmp_path_factory: pytest.TempPathFactory, port: str
+) -> None:
+    path = _write(tmp_path_factory.mktemp("gate"), _graph("approval", port))
+    blueprint = load_blueprint(path)
+    if port in APPROVAL_PORTS:
+        build_job(blueprint, REGISTRY, project_root=path.parent)
+        return
+    with pytest.raises(BlueprintError) as caught:
+        build_job(blueprint, REGISTRY, project_root=path.parent)
+    [found] = caught.value.issues
+    assert found.type == "edge.unknown_port" and found.line == 13
+    assert found.expected is not None and "approved, rejected" in found.expected
+
+
 def test_flowengine_meta_ports_are_declared_ports(tmp_path: Path) -> None:
     build_job(load_blueprint(_write(tmp_path, _graph("fe_decide", "yes"))), REGISTRY)
     with pytest.raises(BlueprintError, match=r"edge\.unknown_port"):

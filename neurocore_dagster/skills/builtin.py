@@ -31,6 +31,7 @@ class ApprovalSkill(Skill):
         author="neurocore-dagster",
         provides=["approval"],
         consumes=["resume_data"],
+        ports=["approved", "rejected"],
         config_schema={
             "type": "object",
             "properties": {
