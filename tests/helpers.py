@@ -7,8 +7,12 @@ its project a little differently.)
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
-from collections.abc import Sequence
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +86,33 @@ def self_loop_blueprint(name: str, until: int) -> Blueprint:
             },
         }
     )
+
+
+def checkout_env(home: Path) -> dict[str, str]:
+    """The environment of a Dagster process on instance ``home`` that imports this
+    checkout's package before any installed copy."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": path}
+
+
+@contextlib.contextmanager
+def running_daemon(home: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real ``dagster-daemon`` on instance ``home`` serving the example project's
+    ``definitions.py`` (its output in ``home/daemon.log``), stopped on exit."""
+    with (home / "daemon.log").open("w") as log:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "dagster._daemon", "run", "-f", str(ROOT / "definitions.py")],
+            cwd=ROOT,
+            env=checkout_env(home),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield daemon
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()

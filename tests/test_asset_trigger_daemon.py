@@ -6,7 +6,6 @@ materializations made at the same time."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -17,44 +16,22 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.scheduler.instigation import InstigatorTick, TickStatus
+from helpers import ROOT, checkout_env, running_daemon
 from test_asset_triggers import JOB, SENSOR, TICKETS
 
 from neurocore_dagster import final_context
 from neurocore_dagster.keys import UPSTREAM_ASSET_TAG, UPSTREAM_RUN_TAG
 
-ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 WAIT_S = 300
-
-
-def _env(home: Path) -> dict[str, str]:
-    """The instance ``home``, and this checkout's package before any installed copy."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": path}
 
 
 @pytest.fixture(scope="module")
 def daemon_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("asset-daemon-home")
     (home / "dagster.yaml").write_text(INSTANCE_YAML)
-    log = (home / "daemon.log").open("w")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "dagster._daemon", "run", "-f", str(ROOT / "definitions.py")],
-        cwd=ROOT,
-        env=_env(home),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with running_daemon(home):
         yield home
-    finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        log.close()
 
 
 def _materialize(home: Path, *sizes: int) -> None:
@@ -66,7 +43,7 @@ def _materialize(home: Path, *sizes: int) -> None:
         subprocess.Popen(
             [*command, "-f", str(ROOT / "definitions.py"), "--config-json", config % size],
             cwd=ROOT,
-            env=_env(home),
+            env=checkout_env(home),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

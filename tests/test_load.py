@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import dagster as dg
 import pytest
-from helpers import ROOT
+from helpers import running_daemon
 from webserver_process import LAUNCH, Webserver
 
 from neurocore_dagster import final_context
@@ -40,23 +37,10 @@ def queued_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver
     home = tmp_path_factory.mktemp("queued-home")
     (home / "dagster.yaml").write_text(QUEUED_INSTANCE)
     server = Webserver(home)
-    log = (home / "daemon.log").open("w")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "dagster._daemon", "run", "-f", str(ROOT / "definitions.py")],
-        cwd=ROOT,
-        env={**os.environ, "DAGSTER_HOME": str(home)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        yield server
+        with running_daemon(home):
+            yield server
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-        log.close()
         server.stop()
 
 
