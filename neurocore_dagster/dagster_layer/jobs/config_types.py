@@ -23,6 +23,7 @@ from typing import Any
 import dagster as dg
 
 from neurocore_dagster.dagster_layer.jobs.env_values import (
+    ENV_KINDS,
     FALSE_WORDS,
     TRUE_WORDS,
     EnvBool,
@@ -35,8 +36,6 @@ from neurocore_dagster.project.component_config import (
     is_env_ref,
 )
 
-_ENV_KINDS = frozenset({"string", "integer", "boolean"})
-"""The JSON types an ``{env: NAME}`` value can be read as (anything else is read as text)."""
 CONFIG_SCALARS: dict[str, Any] = {
     "string": dg.String,
     "integer": dg.Int,
@@ -116,7 +115,7 @@ def _free_field(value: Any, where: _Where) -> dg.Field:
 def _field(prop: Mapping[str, Any], default: Any, required: bool, where: _Where) -> dg.Field:
     if is_env_ref(default):
         kind = prop.get("type", "string")
-        source = EnvValue(kind if kind in _ENV_KINDS else "string", where.type_name, where.place)
+        source = EnvValue(kind if kind in ENV_KINDS else "string", where.type_name, where.place)
         return dg.Field(
             source, is_required=False, default_value=default, description=prop.get("description")
         )

@@ -24,6 +24,8 @@ FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 """What an environment variable read into a boolean field may hold (any case)."""
 
 _SCALARS: dict[str, type] = {"string": str, "integer": int, "boolean": bool}
+ENV_KINDS = frozenset(_SCALARS)
+"""The JSON types an ``{env: NAME}`` value can be read as (anything else is read as text)."""
 
 
 class EnvValue(dg.ScalarUnion):
